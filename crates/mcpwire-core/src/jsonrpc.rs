@@ -237,6 +237,21 @@ impl RawJson {
         serde_json::to_string(value).map(Self::from_string)
     }
 
+    /// A view of `part`, which must be a slice of this value's text (as returned by a
+    /// borrowing parse of [`get`](Self::get)); `None` otherwise.
+    pub fn slice(&self, part: &str) -> Option<RawJson> {
+        let whole = self.get();
+        let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+        if start + part.len() > whole.len() {
+            return None;
+        }
+        let base = self.range.start;
+        Some(RawJson {
+            buf: self.buf.clone(),
+            range: base + start..base + start + part.len(),
+        })
+    }
+
     /// The JSON text.
     pub fn get(&self) -> &str {
         &self.buf[self.range.clone()]

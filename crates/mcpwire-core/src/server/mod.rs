@@ -1,0 +1,698 @@
+//! The MCP server: registration, capabilities, and the dispatcher service.
+//!
+//! A [`Server`] holds what you register (tools, resources, templates, prompts, shared
+//! state) and turns into a `tower::Service` ([`Server::into_service`]) that transports
+//! call. [`Server::serve`] runs it over any stream [`Transport`]; the HTTP and WebSocket
+//! crates mount the same service.
+//!
+//! One server speaks every supported revision: a request carrying
+//! `io.modelcontextprotocol/protocolVersion` in `_meta` is served statelessly on
+//! 2026-07-28; an `initialize` opens a legacy session (2024-11-05 to 2025-11-25).
+
+mod context;
+pub mod handler;
+pub(crate) mod mrtr;
+mod registry;
+mod router;
+pub mod schema;
+mod session;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
+
+pub use context::{Principal, RequestContext, RequestInfo, State, form_schema};
+pub use registry::{
+    PromptDef, RegistrationError, ResourceDef, ResourceLister, ResourceTemplateDef, ToolBuilder,
+    ToolDef, is_valid_tool_name,
+};
+pub use router::{CatchPanic, CatchPanicLayer, McpService, Protocol, ProtocolLayer, Router};
+pub use session::{McpRequest, McpResponse, Negotiated, Phase, Session};
+
+use self::context::StateMap;
+use self::mrtr::MrtrConfig;
+use self::registry::Registry;
+use crate::connection::{self, BoxFuture, Connection, ConnectionConfig, Handler, Outbound};
+use crate::error::Error;
+use crate::jsonrpc::{self, RawNotification, RawRequest, RawResponse, RequestId};
+use crate::transport::Transport;
+use crate::types::{
+    CacheScope, Implementation, JsonObject, ListChangedCapability, NotificationMeta,
+    NotificationParams, ResourceUpdatedNotificationParams, ResourcesCapability, ServerCapabilities,
+    SubscriptionFilter,
+};
+use crate::version::{Era, ProtocolVersion};
+
+/// Creates a [`Server`] named after the calling crate (`CARGO_PKG_NAME` and
+/// `CARGO_PKG_VERSION` of the crate this macro is used in).
+#[macro_export]
+macro_rules! server {
+    () => {
+        $crate::server::Server::new($crate::types::Implementation::new(
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_VERSION"),
+        ))
+    };
+}
+
+/// Freshness hints for results of 2026-07-28 (`ttlMs` and `cacheScope`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheHint {
+    /// How long the client may consider the result fresh.
+    pub ttl: Duration,
+    /// Who may cache it.
+    pub scope: CacheScope,
+}
+
+impl CacheHint {
+    /// A hint.
+    pub fn new(ttl: Duration, scope: CacheScope) -> Self {
+        CacheHint { ttl, scope }
+    }
+}
+
+/// Which results a [`CacheHint`] applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Cacheable {
+    /// `server/discover`.
+    Discover,
+    /// `tools/list`, `prompts/list`, `resources/list` and `resources/templates/list`.
+    Lists,
+    /// `resources/read`.
+    ResourceRead,
+}
+
+pub(crate) struct Config {
+    pub(crate) info: Implementation,
+    pub(crate) instructions: Option<String>,
+    pub(crate) page_size: Option<usize>,
+    pub(crate) state: StateMap,
+    pub(crate) mrtr: MrtrConfig,
+    pub(crate) cache: HashMap<Cacheable, CacheHint>,
+    pub(crate) server_info_in_results: bool,
+    pub(crate) versions: Vec<ProtocolVersion>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Listener {
+    pub(crate) subscription: RequestId,
+    pub(crate) filter: SubscriptionFilter,
+    pub(crate) channel: Arc<dyn Outbound>,
+}
+
+#[derive(Default)]
+pub(crate) struct Subscribers {
+    sessions: HashMap<u64, Weak<Session>>,
+    listeners: HashMap<u64, Listener>,
+    next_listener: u64,
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    registry: RwLock<Arc<Registry>>,
+    subscribers: Mutex<Subscribers>,
+    pub(crate) shutdown: tokio_util::sync::CancellationToken,
+}
+
+/// An MCP server: what it offers, and how it answers.
+///
+/// Cheap to clone; clones share everything registered.
+#[derive(Clone)]
+pub struct Server {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("info", &self.shared.config.info)
+            .finish()
+    }
+}
+
+/// What a list change is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Changed {
+    Tools,
+    Resources,
+    Prompts,
+}
+
+impl Server {
+    /// A server with the given identity. [`server!()`](crate::server!) fills it in from
+    /// your crate's name and version.
+    pub fn new(info: Implementation) -> Self {
+        let mut cache = HashMap::new();
+        cache.insert(
+            Cacheable::Discover,
+            CacheHint::new(Duration::ZERO, CacheScope::Public),
+        );
+        cache.insert(
+            Cacheable::Lists,
+            CacheHint::new(Duration::ZERO, CacheScope::Public),
+        );
+        cache.insert(
+            Cacheable::ResourceRead,
+            CacheHint::new(Duration::ZERO, CacheScope::Private),
+        );
+        Server {
+            shared: Arc::new(Shared {
+                config: Config {
+                    info,
+                    instructions: None,
+                    page_size: None,
+                    state: StateMap::default(),
+                    mrtr: MrtrConfig::random(),
+                    cache,
+                    server_info_in_results: true,
+                    versions: ProtocolVersion::ALL.to_vec(),
+                },
+                registry: RwLock::new(Arc::new(Registry::default())),
+                subscribers: Mutex::new(Subscribers::default()),
+                shutdown: tokio_util::sync::CancellationToken::new(),
+            }),
+        }
+    }
+
+    #[track_caller]
+    fn config_mut(&mut self) -> &mut Config {
+        &mut Arc::get_mut(&mut self.shared)
+            .expect("configure the server before cloning it or serving with it")
+            .config
+    }
+
+    /// The server's identity.
+    pub fn info(&self) -> &Implementation {
+        &self.shared.config.info
+    }
+
+    /// Sets guidance for the model on how to use this server.
+    #[track_caller]
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.config_mut().instructions = Some(instructions.into());
+        self
+    }
+
+    /// Makes `value` available to handlers (`ctx.state::<T>()`, or a `State<T>` argument).
+    #[track_caller]
+    pub fn with_state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.config_mut()
+            .state
+            .0
+            .insert(std::any::TypeId::of::<T>(), Arc::new(value));
+        self
+    }
+
+    /// The shared state of type `T`.
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.shared.config.state.get::<T>()
+    }
+
+    /// Splits lists into pages of `size` items (default: everything on one page).
+    #[track_caller]
+    pub fn page_size(mut self, size: usize) -> Self {
+        self.config_mut().page_size = Some(size.max(1));
+        self
+    }
+
+    /// Sets the key sealing `requestState` (default: 32 random bytes per process). Give
+    /// every instance behind a load balancer the same key so a retry can land anywhere.
+    #[track_caller]
+    pub fn request_state_key(mut self, key: &[u8]) -> Self {
+        use sha2::Digest;
+        let k: [u8; 32] = sha2::Sha256::digest(key).into();
+        self.config_mut().mrtr.key = k;
+        self
+    }
+
+    /// How long a `requestState` stays valid (default ten minutes).
+    #[track_caller]
+    pub fn request_state_ttl(mut self, ttl: Duration) -> Self {
+        self.config_mut().mrtr.ttl = ttl;
+        self
+    }
+
+    /// Sets the freshness hint of one kind of result (default: `ttlMs: 0`, public lists and
+    /// discovery, private reads).
+    #[track_caller]
+    pub fn cache_hint(mut self, what: Cacheable, hint: CacheHint) -> Self {
+        self.config_mut().cache.insert(what, hint);
+        self
+    }
+
+    /// Whether results carry `io.modelcontextprotocol/serverInfo` (default on).
+    #[track_caller]
+    pub fn server_info_in_results(mut self, on: bool) -> Self {
+        self.config_mut().server_info_in_results = on;
+        self
+    }
+
+    /// Restricts the protocol revisions served (default: all of them).
+    ///
+    /// # Panics
+    ///
+    /// When `versions` is empty.
+    #[track_caller]
+    pub fn protocol_versions(mut self, versions: &[ProtocolVersion]) -> Self {
+        assert!(!versions.is_empty(), "serve at least one protocol version");
+        let mut v = versions.to_vec();
+        v.sort();
+        v.dedup();
+        self.config_mut().versions = v;
+        self
+    }
+
+    /// The protocol revisions served, newest first.
+    pub fn supported_versions(&self) -> Vec<ProtocolVersion> {
+        let mut v = self.shared.config.versions.clone();
+        v.reverse();
+        v
+    }
+
+    pub(crate) fn supports(&self, v: ProtocolVersion) -> bool {
+        self.shared.config.versions.contains(&v)
+    }
+
+    pub(crate) fn registry(&self) -> Arc<Registry> {
+        self.shared.registry.read().unwrap().clone()
+    }
+
+    fn update<R>(&self, f: impl FnOnce(&mut Registry) -> R) -> R {
+        let mut guard = self.shared.registry.write().unwrap();
+        let mut next = (**guard).clone();
+        let r = f(&mut next);
+        *guard = Arc::new(next);
+        r
+    }
+
+    /// Registers a tool.
+    ///
+    /// # Panics
+    ///
+    /// When a tool of that name exists or the name breaks the spec's rules; the panic
+    /// points at your call.
+    #[track_caller]
+    pub fn tool(self, tool: ToolDef) -> Self {
+        if let Err(e) = self.add_tool(tool) {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// Registers a resource with a fixed URI.
+    ///
+    /// # Panics
+    ///
+    /// When a resource with that URI exists.
+    #[track_caller]
+    pub fn resource(self, resource: ResourceDef) -> Self {
+        if let Err(e) = self.add_resource(resource) {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// Registers a resource template.
+    ///
+    /// # Panics
+    ///
+    /// When the same template is registered twice.
+    #[track_caller]
+    pub fn resource_template(self, template: ResourceTemplateDef) -> Self {
+        if let Err(e) = self.add_resource_template(template) {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// Registers a prompt.
+    ///
+    /// # Panics
+    ///
+    /// When a prompt of that name exists.
+    #[track_caller]
+    pub fn prompt(self, prompt: PromptDef) -> Self {
+        if let Err(e) = self.add_prompt(prompt) {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// Declares the tools capability even with no tool registered yet (tools will be added
+    /// at run time).
+    pub fn enable_tools(self) -> Self {
+        self.update(|r| r.tools_declared = true);
+        self
+    }
+
+    /// Declares the resources capability even with no resource registered yet.
+    pub fn enable_resources(self) -> Self {
+        self.update(|r| r.resources_declared = true);
+        self
+    }
+
+    /// Declares the prompts capability even with no prompt registered yet.
+    pub fn enable_prompts(self) -> Self {
+        self.update(|r| r.prompts_declared = true);
+        self
+    }
+
+    /// Adds a tool at run time and tells subscribed clients the list changed.
+    pub fn add_tool(&self, tool: ToolDef) -> Result<(), RegistrationError> {
+        self.update(|r| r.add_tool(tool))?;
+        self.list_changed(Changed::Tools);
+        Ok(())
+    }
+
+    /// Removes a tool; `false` if there was none of that name.
+    pub fn remove_tool(&self, name: &str) -> bool {
+        let removed = self.update(|r| r.tools.remove(name));
+        if removed {
+            self.list_changed(Changed::Tools);
+        }
+        removed
+    }
+
+    /// Adds a resource at run time.
+    pub fn add_resource(&self, resource: ResourceDef) -> Result<(), RegistrationError> {
+        self.update(|r| r.add_resource(resource))?;
+        self.list_changed(Changed::Resources);
+        Ok(())
+    }
+
+    /// Removes a resource; `false` if there was none with that URI.
+    pub fn remove_resource(&self, uri: &str) -> bool {
+        let removed = self.update(|r| r.resources.remove(uri));
+        if removed {
+            self.list_changed(Changed::Resources);
+        }
+        removed
+    }
+
+    /// Adds a resource template at run time.
+    pub fn add_resource_template(
+        &self,
+        template: ResourceTemplateDef,
+    ) -> Result<(), RegistrationError> {
+        self.update(|r| r.add_template(template))?;
+        self.list_changed(Changed::Resources);
+        Ok(())
+    }
+
+    /// Removes a resource template; `false` if there was none.
+    pub fn remove_resource_template(&self, uri_template: &str) -> bool {
+        let removed = self.update(|r| r.remove_template(uri_template));
+        if removed {
+            self.list_changed(Changed::Resources);
+        }
+        removed
+    }
+
+    /// Adds a prompt at run time.
+    pub fn add_prompt(&self, prompt: PromptDef) -> Result<(), RegistrationError> {
+        self.update(|r| r.add_prompt(prompt))?;
+        self.list_changed(Changed::Prompts);
+        Ok(())
+    }
+
+    /// Removes a prompt; `false` if there was none of that name.
+    pub fn remove_prompt(&self, name: &str) -> bool {
+        let removed = self.update(|r| r.prompts.remove(name));
+        if removed {
+            self.list_changed(Changed::Prompts);
+        }
+        removed
+    }
+
+    /// The names of the registered tools, in order.
+    pub fn tool_names(&self) -> Vec<String> {
+        self.registry()
+            .tools
+            .as_slice()
+            .iter()
+            .map(|t| t.tool.name.clone())
+            .collect()
+    }
+
+    /// What the server offers, derived from what is registered.
+    pub fn capabilities(&self) -> ServerCapabilities {
+        let r = self.registry();
+        let mut caps = ServerCapabilities::default();
+        if r.has_tools() {
+            caps.tools = Some(ListChangedCapability::new(true));
+        }
+        if r.has_resources() {
+            caps.resources = Some(ResourcesCapability::new(true, true));
+        }
+        if r.has_prompts() {
+            caps.prompts = Some(ListChangedCapability::new(true));
+        }
+        if r.has_completions() {
+            caps.completions = Some(JsonObject::new());
+        }
+        // Every handler can log through its context.
+        caps.logging = Some(JsonObject::new());
+        caps
+    }
+
+    /// Tells clients that subscribed to `uri` (legacy `resources/subscribe`, or a
+    /// `subscriptions/listen` filter) that the resource changed.
+    pub fn notify_resource_updated(&self, uri: &str) {
+        let (sessions, listeners) = self.targets();
+        let params = ResourceUpdatedNotificationParams::new(uri);
+        if let Ok(text) =
+            jsonrpc::encode_notification("notifications/resources/updated", Some(&params))
+        {
+            for s in sessions.iter().filter(|s| s.is_subscribed(uri)) {
+                s.outbound().send(text.clone());
+            }
+        }
+        for l in listeners {
+            let wants = l
+                .filter
+                .resource_subscriptions
+                .as_ref()
+                .is_some_and(|uris| uris.iter().any(|u| u == uri));
+            if wants {
+                let mut params = ResourceUpdatedNotificationParams::new(uri);
+                params.meta = Some(NotificationMeta::subscription(l.subscription.clone()));
+                if let Ok(text) =
+                    jsonrpc::encode_notification("notifications/resources/updated", Some(&params))
+                {
+                    l.channel.send(text);
+                }
+            }
+        }
+    }
+
+    fn list_changed(&self, what: Changed) {
+        let method = match what {
+            Changed::Tools => "notifications/tools/list_changed",
+            Changed::Resources => "notifications/resources/list_changed",
+            Changed::Prompts => "notifications/prompts/list_changed",
+        };
+        let (sessions, listeners) = self.targets();
+        if let (false, Ok(text)) = (
+            sessions.is_empty(),
+            jsonrpc::encode_notification::<()>(method, None),
+        ) {
+            for s in sessions.iter().filter(|s| s.phase() == Phase::Ready) {
+                s.outbound().send(text.clone());
+            }
+        }
+        for l in listeners {
+            let wants = match what {
+                Changed::Tools => l.filter.tools_list_changed == Some(true),
+                Changed::Resources => l.filter.resources_list_changed == Some(true),
+                Changed::Prompts => l.filter.prompts_list_changed == Some(true),
+            };
+            if wants {
+                let params = NotificationParams {
+                    meta: Some(NotificationMeta::subscription(l.subscription.clone())),
+                };
+                if let Ok(text) = jsonrpc::encode_notification(method, Some(&params)) {
+                    l.channel.send(text);
+                }
+            }
+        }
+    }
+
+    fn targets(&self) -> (Vec<Arc<Session>>, Vec<Listener>) {
+        let mut subs = self.shared.subscribers.lock().unwrap();
+        let mut sessions = Vec::new();
+        subs.sessions.retain(|_, w| match w.upgrade() {
+            Some(s) => {
+                sessions.push(s);
+                true
+            }
+            None => false,
+        });
+        let listeners = subs.listeners.values().cloned().collect();
+        (sessions, listeners)
+    }
+
+    pub(crate) fn register_session(&self, session: &Arc<Session>) {
+        self.shared
+            .subscribers
+            .lock()
+            .unwrap()
+            .sessions
+            .insert(session.id(), Arc::downgrade(session));
+    }
+
+    /// Forgets a session (its connection ended).
+    pub fn unregister_session(&self, session: &Session) {
+        self.shared
+            .subscribers
+            .lock()
+            .unwrap()
+            .sessions
+            .remove(&session.id());
+    }
+
+    pub(crate) fn add_listener(&self, listener: Listener) -> u64 {
+        let mut subs = self.shared.subscribers.lock().unwrap();
+        subs.next_listener += 1;
+        let id = subs.next_listener;
+        subs.listeners.insert(id, listener);
+        id
+    }
+
+    pub(crate) fn remove_listener(&self, id: u64) {
+        self.shared
+            .subscribers
+            .lock()
+            .unwrap()
+            .listeners
+            .remove(&id);
+    }
+
+    /// Ends every open `subscriptions/listen` stream gracefully (call before shutting down).
+    pub fn shutdown(&self) {
+        self.shared.shutdown.cancel();
+    }
+
+    /// The dispatcher with the standard layers: panic catching, then protocol checks.
+    pub fn into_service(self) -> McpService {
+        tower::ServiceBuilder::new()
+            .layer(CatchPanicLayer)
+            .layer(ProtocolLayer::new(self.clone()))
+            .service(Router::new(self))
+    }
+
+    /// Handles a notification from a client of `session` (initialized, cancelled, roots
+    /// changed). Transports call this for every notification, in arrival order.
+    pub fn handle_notification(&self, session: &Arc<Session>, notification: &RawNotification) {
+        match &*notification.method {
+            "notifications/initialized" => {
+                session.mark_ready();
+            }
+            "notifications/cancelled" | "notifications/roots/list_changed" => {}
+            other => tracing::debug!(method = other, "ignoring unknown notification"),
+        }
+    }
+
+    /// Serves one client over a stream transport (stdio, a socket, in memory) until it
+    /// disconnects.
+    pub async fn serve<T: Transport>(&self, transport: T) -> Result<(), Error> {
+        self.serve_service(self.clone().into_service(), transport)
+            .await
+    }
+
+    /// Like [`serve`](Server::serve), with a service you built (for example with extra tower
+    /// layers around [`into_service`](Server::into_service)).
+    pub async fn serve_service<S, T>(&self, service: S, transport: T) -> Result<(), Error>
+    where
+        S: tower::Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        T: Transport,
+    {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let conn = Connection::new(tx.clone());
+        let outbound: Arc<dyn Outbound> = Arc::new(tx);
+        let session = Session::new(outbound.clone());
+        let handler = Arc::new(StreamHandler {
+            server: self.clone(),
+            service,
+            session,
+            channel: outbound,
+        });
+        connection::run(transport, conn, rx, handler, ConnectionConfig::default())
+            .await
+            .map_err(Error::Transport)
+    }
+
+    pub(crate) fn era_enabled(&self, era: Era) -> bool {
+        self.shared.config.versions.iter().any(|v| v.era() == era)
+    }
+}
+
+struct StreamHandler<S> {
+    server: Server,
+    service: S,
+    session: Arc<Session>,
+    channel: Arc<dyn Outbound>,
+}
+
+impl<S> Handler for StreamHandler<S>
+where
+    S: tower::Service<McpRequest, Response = McpResponse, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+{
+    fn on_request(
+        &self,
+        request: RawRequest,
+        cancel: tokio_util::sync::CancellationToken,
+    ) -> BoxFuture<'static, Option<String>> {
+        use tower::ServiceExt as _;
+        let id = request.id.clone();
+        let req = McpRequest::new(
+            request.id,
+            request.method,
+            request.params,
+            self.session.clone(),
+            self.channel.clone(),
+            cancel,
+        );
+        let svc = self.service.clone();
+        Box::pin(async move {
+            let response = match svc.oneshot(req).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            };
+            Some(response.encode(&id))
+        })
+    }
+
+    fn is_barrier(&self, request: &RawRequest) -> bool {
+        // Requests pipelined behind `initialize` must see the session it opens.
+        &*request.method == "initialize"
+    }
+
+    fn on_notification(&self, notification: RawNotification) -> BoxFuture<'static, ()> {
+        self.server
+            .handle_notification(&self.session, &notification);
+        Box::pin(async {})
+    }
+
+    fn on_response(&self, response: RawResponse) {
+        if !self.session.complete_request(response) {
+            tracing::debug!("dropping a response to no pending server request");
+        }
+    }
+
+    fn on_close(&self) {
+        self.session.close();
+        self.server.unregister_session(&self.session);
+    }
+}

@@ -1,0 +1,944 @@
+//! The dispatcher service and its layers.
+//!
+//! * [`CatchPanic`]: a handler that panics answers `-32603` and the server goes on.
+//! * [`Protocol`]: decides each request's revision — per-request `_meta` on 2026-07-28, the
+//!   session's `initialize` before — checks version, required `_meta` keys and the legacy
+//!   "no requests before initialize" rule, and attaches [`RequestInfo`].
+//! * [`Router`]: looks the method up in a table generated from the method list and runs it.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use futures_util::FutureExt as _;
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+use tower::{Layer, Service};
+
+use super::context::{ContextInner, Principal, RequestContext, RequestInfo};
+use super::handler::ToolArguments;
+use super::mrtr::{Binding, MrtrRound, RoundDriver, RoundOutcome};
+use super::registry::{ListKind, page};
+use super::session::{McpRequest, McpResponse, Negotiated};
+use super::{Cacheable, Listener, Server};
+use crate::connection::BoxFuture;
+use crate::error::Error;
+use crate::jsonrpc::{self, ErrorCode, ErrorObject, RawJson, parse_params};
+use crate::methods::ClientRequestMethod as M;
+use crate::types::*;
+use crate::version::{Era, ProtocolVersion};
+
+/// The full dispatcher stack [`Server::into_service`] returns.
+pub type McpService = CatchPanic<Protocol<Router>>;
+
+/// Answers `-32603` for a handler that panicked, so the server keeps serving.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CatchPanicLayer;
+
+impl<S> Layer<S> for CatchPanicLayer {
+    type Service = CatchPanic<S>;
+    fn layer(&self, inner: S) -> CatchPanic<S> {
+        CatchPanic { inner }
+    }
+}
+
+/// See [`CatchPanicLayer`].
+#[derive(Clone, Debug)]
+pub struct CatchPanic<S> {
+    inner: S,
+}
+
+fn panic_response(payload: Box<dyn std::any::Any + Send>) -> McpResponse {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    tracing::error!(panic = %msg, "request handler panicked");
+    McpResponse::Error(ErrorObject::internal(
+        "Internal error: the handler panicked",
+    ))
+}
+
+impl<S> Service<McpRequest> for CatchPanic<S>
+where
+    S: Service<McpRequest, Response = McpResponse, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = McpResponse;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<McpResponse, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: McpRequest) -> Self::Future {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(req))) {
+            Ok(fut) => Box::pin(async move {
+                match AssertUnwindSafe(fut).catch_unwind().await {
+                    Ok(r) => r,
+                    Err(payload) => Ok(panic_response(payload)),
+                }
+            }),
+            Err(payload) => Box::pin(async move { Ok(panic_response(payload)) }),
+        }
+    }
+}
+
+/// Applies the protocol's per-request rules before routing; see the module docs.
+#[derive(Clone, Debug)]
+pub struct ProtocolLayer {
+    server: Server,
+}
+
+impl ProtocolLayer {
+    /// The layer for `server`.
+    pub fn new(server: Server) -> Self {
+        ProtocolLayer { server }
+    }
+}
+
+impl<S> Layer<S> for ProtocolLayer {
+    type Service = Protocol<S>;
+    fn layer(&self, inner: S) -> Protocol<S> {
+        Protocol {
+            inner,
+            server: self.server.clone(),
+        }
+    }
+}
+
+/// See [`ProtocolLayer`].
+#[derive(Clone, Debug)]
+pub struct Protocol<S> {
+    inner: S,
+    server: Server,
+}
+
+impl<S> Service<McpRequest> for Protocol<S>
+where
+    S: Service<McpRequest, Response = McpResponse, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = McpResponse;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<McpResponse, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: McpRequest) -> Self::Future {
+        // Take the service that was polled ready; leave a clone for the next call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let server = self.server.clone();
+        Box::pin(async move {
+            match resolve(&server, &req) {
+                Ok(info) => {
+                    req.extensions.insert(info);
+                    inner.call(req).await
+                }
+                Err(e) => Ok(McpResponse::Error(e)),
+            }
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct MetaProbe {
+    #[serde(rename = "_meta", default)]
+    meta: Option<RequestMeta>,
+}
+
+fn probe_meta(params: Option<&RawJson>) -> Result<Option<RequestMeta>, ErrorObject> {
+    let Some(p) = params else {
+        return Ok(None);
+    };
+    let text = p.get();
+    // Skip the parse when `_meta` cannot be there.
+    if !text.contains("_meta") {
+        return Ok(None);
+    }
+    parse_params::<MetaProbe>(Some(p)).map(|m| m.meta)
+}
+
+fn missing_meta(key: &str) -> ErrorObject {
+    ErrorObject::invalid_params(format!(
+        "Invalid params: `_meta` must contain `{key}` (stateless requests carry their protocol \
+         version and client capabilities; legacy clients send `initialize` first)"
+    ))
+}
+
+/// Works out the revision and client context of a request, or the error refusing it.
+pub(crate) fn resolve(server: &Server, req: &McpRequest) -> Result<RequestInfo, ErrorObject> {
+    let method =
+        M::from_name(&req.method).ok_or_else(|| ErrorObject::method_not_found(&req.method))?;
+    let meta = probe_meta(req.params.as_ref())?;
+    let modern = meta
+        .as_ref()
+        .is_some_and(|m| m.protocol_version.is_some() || m.client_capabilities.is_some());
+    if modern {
+        let meta = meta.unwrap_or_default();
+        let requested = meta
+            .protocol_version
+            .ok_or_else(|| missing_meta(META_PROTOCOL_VERSION))?;
+        let caps = meta
+            .client_capabilities
+            .ok_or_else(|| missing_meta(META_CLIENT_CAPABILITIES))?;
+        let version = ProtocolVersion::parse(&requested)
+            .filter(|v| v.era() == Era::Modern && server.supports(*v))
+            .ok_or_else(|| unsupported_version(server, &requested))?;
+        if !method.is_modern() {
+            return Err(ErrorObject::method_not_found(&req.method));
+        }
+        return Ok(RequestInfo {
+            method,
+            version,
+            client_capabilities: Arc::new(caps),
+            client_info: meta.client_info.map(Arc::new),
+            progress_token: meta.progress_token,
+            log_level: meta.log_level,
+        });
+    }
+    let progress_token = meta.and_then(|m| m.progress_token);
+    let legacy = |n: Negotiated| RequestInfo {
+        method,
+        version: n.version,
+        client_capabilities: n.capabilities,
+        client_info: Some(n.client_info),
+        progress_token: progress_token.clone(),
+        log_level: None,
+    };
+    match (method, req.session.negotiated()) {
+        (M::Initialize, _) => {
+            if !server.era_enabled(Era::Legacy) {
+                return Err(legacy_disabled(server));
+            }
+            Ok(RequestInfo {
+                method,
+                version: ProtocolVersion::LATEST_LEGACY,
+                client_capabilities: Arc::default(),
+                client_info: None,
+                progress_token,
+                log_level: None,
+            })
+        }
+        (_, Some(n)) if method.is_legacy() => Ok(legacy(n)),
+        (_, Some(_)) => Err(ErrorObject::method_not_found(&req.method)),
+        // Pings are allowed before the handshake.
+        (M::Ping, None) => Ok(RequestInfo {
+            method,
+            version: ProtocolVersion::LATEST_LEGACY,
+            client_capabilities: Arc::default(),
+            client_info: None,
+            progress_token,
+            log_level: None,
+        }),
+        (_, None) if !server.era_enabled(Era::Modern) => Err(ErrorObject::invalid_request(
+            "Invalid Request: send `initialize` before any other request",
+        )),
+        (_, None) => Err(missing_meta(META_PROTOCOL_VERSION)),
+    }
+}
+
+fn supported_strings(server: &Server) -> Vec<String> {
+    server
+        .supported_versions()
+        .into_iter()
+        .map(|v| v.as_str().to_owned())
+        .collect()
+}
+
+fn unsupported_version(server: &Server, requested: &str) -> ErrorObject {
+    let supported: Vec<String> = server
+        .supported_versions()
+        .into_iter()
+        .filter(|v| v.era() == Era::Modern)
+        .map(|v| v.as_str().to_owned())
+        .collect();
+    ErrorObject::new(
+        ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
+        "Unsupported protocol version",
+    )
+    .with_data(serde_json::json!({ "supported": supported, "requested": requested }))
+}
+
+fn legacy_disabled(server: &Server) -> ErrorObject {
+    let supported = supported_strings(server);
+    ErrorObject::invalid_params(format!(
+        "Unsupported protocol version: this server does not accept `initialize`; it speaks {} \
+         with per-request `_meta`",
+        supported.join(", ")
+    ))
+    .with_data(serde_json::json!({ "supported": supported }))
+}
+
+/// Routes requests to the registered tools, resources and prompts.
+///
+/// Works on its own too: without [`Protocol`] in front it resolves each request itself.
+#[derive(Clone, Debug)]
+pub struct Router {
+    server: Server,
+}
+
+impl Router {
+    /// The router of `server`.
+    pub fn new(server: Server) -> Self {
+        Router { server }
+    }
+}
+
+impl Service<McpRequest> for Router {
+    type Response = McpResponse;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<McpResponse, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: McpRequest) -> Self::Future {
+        let server = self.server.clone();
+        Box::pin(async move {
+            let info = match req.extensions.get::<RequestInfo>() {
+                Some(info) => info.clone(),
+                None => match resolve(&server, &req) {
+                    Ok(info) => info,
+                    Err(e) => return Ok(McpResponse::Error(e)),
+                },
+            };
+            Ok(match route(server, info, req).await {
+                Ok(r) => r,
+                Err(e) => McpResponse::Error(e),
+            })
+        })
+    }
+}
+
+/// Fills the fields a result has on 2026-07-28 and omits them before.
+trait Shape: serde::Serialize {
+    fn modern(&mut self, server_info: Option<Implementation>, cache: Option<CacheHint>);
+}
+
+use super::CacheHint;
+
+macro_rules! shape {
+    ($($ty:ty => cacheable: $c:tt;)*) => {$(
+        impl Shape for $ty {
+            fn modern(&mut self, server_info: Option<Implementation>, cache: Option<CacheHint>) {
+                self.result_type = Some(ResultType::Complete);
+                if let Some(info) = server_info {
+                    self.meta.get_or_insert_with(ResultMeta::default).server_info = Some(info);
+                }
+                shape!(@cache $c self cache);
+            }
+        }
+    )*};
+    (@cache true $s:ident $cache:ident) => {
+        let hint = $cache.unwrap_or(CacheHint::new(std::time::Duration::ZERO, CacheScope::Public));
+        $s.ttl_ms = Some(u64::try_from(hint.ttl.as_millis()).unwrap_or(u64::MAX));
+        $s.cache_scope = Some(hint.scope);
+    };
+    (@cache false $s:ident $cache:ident) => { let _ = $cache; };
+}
+
+shape! {
+    ListToolsResult => cacheable: true;
+    ListResourcesResult => cacheable: true;
+    ListResourceTemplatesResult => cacheable: true;
+    ListPromptsResult => cacheable: true;
+    ReadResourceResult => cacheable: true;
+    DiscoverResult => cacheable: true;
+    CallToolResult => cacheable: false;
+    GetPromptResult => cacheable: false;
+    CompleteResult => cacheable: false;
+    EmptyResult => cacheable: false;
+}
+
+struct Call<'a> {
+    server: &'a Server,
+    info: RequestInfo,
+    req: McpRequest,
+}
+
+impl Call<'_> {
+    fn modern(&self) -> bool {
+        self.info.version.era() == Era::Modern
+    }
+
+    fn finish<T: Shape>(&self, mut result: T, cache: Option<Cacheable>) -> McpResponse {
+        if self.modern() {
+            let config = &self.server.shared.config;
+            let info = config.server_info_in_results.then(|| config.info.clone());
+            let hint = cache.and_then(|c| config.cache.get(&c).copied());
+            result.modern(info, hint);
+        }
+        McpResponse::result(&result)
+    }
+
+    fn context(&self, mrtr: Option<Arc<MrtrRound>>) -> RequestContext {
+        RequestContext {
+            inner: Arc::new(ContextInner {
+                id: self.req.id.clone(),
+                info: self.info.clone(),
+                cancel: self.req.cancel.clone(),
+                session: self.req.session.clone(),
+                channel: self.req.channel.clone(),
+                extensions: self.req.extensions.clone(),
+                server: self.server.clone(),
+                mrtr,
+                last_progress: Mutex::new(None),
+            }),
+        }
+    }
+
+    fn principal(&self) -> Option<String> {
+        self.req.extensions.get::<Principal>().map(|p| p.0.clone())
+    }
+
+    fn params_text(&self) -> &str {
+        self.req.params.as_ref().map(RawJson::get).unwrap_or("{}")
+    }
+
+    fn parse<'de, T: Deserialize<'de>>(&'de self) -> Result<T, ErrorObject> {
+        let text = self.params_text();
+        match serde_json::from_str(text) {
+            Ok(v) => Ok(v),
+            Err(_) => {
+                let de = &mut serde_json::Deserializer::from_str(text);
+                serde_path_to_error::deserialize(de).map_err(|e| jsonrpc::invalid_params_error(&e))
+            }
+        }
+    }
+
+    fn typed<T: serde::de::DeserializeOwned>(&self) -> Result<T, ErrorObject> {
+        parse_params(self.req.params.as_ref())
+    }
+
+    /// Runs `fut` (a handler) under the request's MRTR round, if any; an unanswered ask
+    /// ends the round with an interim result.
+    async fn run<T>(
+        &self,
+        round: Option<(Arc<MrtrRound>, Binding)>,
+        fut: BoxFuture<'static, Result<T, Error>>,
+    ) -> Result<Result<T, Error>, McpResponse> {
+        match round {
+            None => Ok(fut.await),
+            Some((round, binding)) => match RoundDriver::new(fut, round.clone()).await {
+                RoundOutcome::Done(r) => Ok(r),
+                RoundOutcome::InputRequired => {
+                    let (requests, state) = round.finish(&self.server.shared.config.mrtr, &binding);
+                    let mut result = InputRequiredResult::new(Some(requests), Some(state));
+                    let config = &self.server.shared.config;
+                    if config.server_info_in_results {
+                        result.meta = Some(ResultMeta {
+                            server_info: Some(config.info.clone()),
+                            ..ResultMeta::default()
+                        });
+                    }
+                    Err(McpResponse::result(&result))
+                }
+            },
+        }
+    }
+
+    fn round(
+        &self,
+        binding: Binding,
+        input_responses: Option<JsonObject>,
+        request_state: Option<&str>,
+    ) -> Result<Option<(Arc<MrtrRound>, Binding)>, ErrorObject> {
+        if !self.modern() {
+            return Ok(None);
+        }
+        let round = MrtrRound::from_request(
+            &self.server.shared.config.mrtr,
+            &binding,
+            input_responses,
+            request_state,
+        )?;
+        Ok(Some((Arc::new(round), binding)))
+    }
+}
+
+fn not_offered(method: M) -> ErrorObject {
+    ErrorObject::method_not_found(method.name())
+}
+
+async fn route(
+    server: Server,
+    info: RequestInfo,
+    req: McpRequest,
+) -> Result<McpResponse, ErrorObject> {
+    let registry = server.registry();
+    let call = Call {
+        server: &server,
+        info,
+        req,
+    };
+    let method = call.info.method;
+    match method {
+        M::Initialize => initialize(&call),
+        M::Ping => Ok(McpResponse::result(&EmptyResult::default())),
+        M::Discover => {
+            let mut result = DiscoverResult::new(supported_strings(&server), server.capabilities());
+            result.instructions = server.shared.config.instructions.clone();
+            Ok(call.finish(result, Some(Cacheable::Discover)))
+        }
+        M::ListTools => {
+            if !registry.has_tools() {
+                return Err(not_offered(method));
+            }
+            let p: PaginatedRequestParams = call.typed()?;
+            let tools = registry.tools.as_slice();
+            let (range, next) = page(
+                ListKind::Tools,
+                tools.len(),
+                p.cursor.as_deref(),
+                server.shared.config.page_size,
+            )?;
+            let modern = call.modern();
+            let result = ListToolsResult {
+                tools: tools[range]
+                    .iter()
+                    .map(|t| match (&t.legacy_tool, modern) {
+                        (Some(legacy), false) => legacy.clone(),
+                        _ => t.tool.clone(),
+                    })
+                    .collect(),
+                next_cursor: next,
+                ..Default::default()
+            };
+            Ok(call.finish(result, Some(Cacheable::Lists)))
+        }
+        M::CallTool => call_tool(&call, &registry).await,
+        M::ListResources => {
+            if !registry.has_resources() {
+                return Err(not_offered(method));
+            }
+            let p: PaginatedRequestParams = call.typed()?;
+            let mut all: Vec<Resource> = registry
+                .resources
+                .as_slice()
+                .iter()
+                .map(|r| r.resource.clone())
+                .collect();
+            for t in &registry.templates {
+                if let Some(lister) = &t.lister {
+                    let listed = lister
+                        .list(call.context(None))
+                        .await
+                        .map_err(Error::into_error_object)?;
+                    all.extend(listed);
+                }
+            }
+            let (range, next) = page(
+                ListKind::Resources,
+                all.len(),
+                p.cursor.as_deref(),
+                server.shared.config.page_size,
+            )?;
+            let result = ListResourcesResult {
+                resources: all.drain(range).collect(),
+                next_cursor: next,
+                ..Default::default()
+            };
+            Ok(call.finish(result, Some(Cacheable::Lists)))
+        }
+        M::ListResourceTemplates => {
+            if !registry.has_resources() {
+                return Err(not_offered(method));
+            }
+            let p: PaginatedRequestParams = call.typed()?;
+            let (range, next) = page(
+                ListKind::Templates,
+                registry.templates.len(),
+                p.cursor.as_deref(),
+                server.shared.config.page_size,
+            )?;
+            let result = ListResourceTemplatesResult {
+                resource_templates: registry.templates[range]
+                    .iter()
+                    .map(|t| t.template.clone())
+                    .collect(),
+                next_cursor: next,
+                ..Default::default()
+            };
+            Ok(call.finish(result, Some(Cacheable::Lists)))
+        }
+        M::ReadResource => read_resource(&call, &registry).await,
+        M::Subscribe | M::Unsubscribe => {
+            if !registry.has_resources() {
+                return Err(not_offered(method));
+            }
+            let p: SubscribeRequestParams = call.typed()?;
+            if method == M::Subscribe {
+                call.req.session.subscribe(&p.uri);
+            } else {
+                call.req.session.unsubscribe(&p.uri);
+            }
+            Ok(McpResponse::result(&EmptyResult::default()))
+        }
+        M::ListPrompts => {
+            if !registry.has_prompts() {
+                return Err(not_offered(method));
+            }
+            let p: PaginatedRequestParams = call.typed()?;
+            let prompts = registry.prompts.as_slice();
+            let (range, next) = page(
+                ListKind::Prompts,
+                prompts.len(),
+                p.cursor.as_deref(),
+                server.shared.config.page_size,
+            )?;
+            let result = ListPromptsResult {
+                prompts: prompts[range].iter().map(|p| p.prompt.clone()).collect(),
+                next_cursor: next,
+                ..Default::default()
+            };
+            Ok(call.finish(result, Some(Cacheable::Lists)))
+        }
+        M::GetPrompt => get_prompt(&call, &registry).await,
+        M::Complete => complete(&call, &registry).await,
+        M::SetLevel => {
+            let p: SetLevelRequestParams = call.typed()?;
+            call.req.session.set_log_level(p.level);
+            Ok(McpResponse::result(&EmptyResult::default()))
+        }
+        M::SubscriptionsListen => listen(&call, &registry).await,
+    }
+}
+
+fn initialize(call: &Call<'_>) -> Result<McpResponse, ErrorObject> {
+    let server = call.server;
+    let p: InitializeRequestParams = call.typed()?;
+    let version = ProtocolVersion::parse(&p.protocol_version)
+        .filter(|v| v.era() == Era::Legacy && server.supports(*v))
+        .or_else(|| {
+            server
+                .supported_versions()
+                .into_iter()
+                .find(|v| v.era() == Era::Legacy)
+        })
+        .ok_or_else(|| legacy_disabled(server))?;
+    call.req.session.begin(Negotiated {
+        version,
+        capabilities: Arc::new(p.capabilities),
+        client_info: Arc::new(p.client_info),
+    })?;
+    server.register_session(&call.req.session);
+    let mut result = InitializeResult::new(
+        version.as_str(),
+        server.capabilities(),
+        server.shared.config.info.clone(),
+    );
+    result.instructions = server.shared.config.instructions.clone();
+    Ok(McpResponse::result(&result))
+}
+
+#[derive(Deserialize)]
+struct CallToolDispatch<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
+    #[serde(rename = "inputResponses", default)]
+    input_responses: Option<JsonObject>,
+    #[serde(rename = "requestState", default)]
+    request_state: Option<String>,
+}
+
+async fn call_tool(
+    call: &Call<'_>,
+    registry: &super::registry::Registry,
+) -> Result<McpResponse, ErrorObject> {
+    if !registry.has_tools() {
+        return Err(not_offered(M::CallTool));
+    }
+    let p: CallToolDispatch<'_> = call.parse()?;
+    let Some(def) = registry.tools.get(&p.name) else {
+        return Err(ErrorObject::invalid_params(format!(
+            "Unknown tool: {}",
+            p.name
+        )));
+    };
+    let args_raw = match (p.arguments, &call.req.params) {
+        (Some(a), Some(params)) if a.get() != "null" => params.slice(a.get()),
+        _ => None,
+    };
+    let round = call.round(
+        Binding::new(
+            "tools/call",
+            &[
+                &Value::from(p.name.as_ref()),
+                &args_raw
+                    .as_ref()
+                    .map(RawJson::to_value)
+                    .unwrap_or(Value::Null),
+            ],
+            call.principal(),
+        ),
+        p.input_responses,
+        p.request_state.as_deref(),
+    )?;
+    let ctx = call.context(round.as_ref().map(|(r, _)| r.clone()));
+    let fut = def.handler.call(ctx, ToolArguments::new(args_raw));
+    let outcome = match call.run(round, fut).await {
+        Ok(o) => o,
+        Err(interim) => return Ok(interim),
+    };
+    let mut result = match outcome {
+        Ok(r) => r,
+        Err(Error::Protocol(e)) => return Err(e),
+        Err(other) => CallToolResult::error(other.to_string()),
+    };
+    if !call.modern() {
+        // Before 2026-07-28 structured content must be an object.
+        if let Some(v) = result.structured_content.take() {
+            result.structured_content = Some(if def.wraps_output() || !v.is_object() {
+                serde_json::json!({ "result": v })
+            } else {
+                v
+            });
+        }
+    }
+    Ok(call.finish(result, None))
+}
+
+#[derive(Deserialize)]
+struct ReadDispatch {
+    uri: String,
+    #[serde(rename = "inputResponses", default)]
+    input_responses: Option<JsonObject>,
+    #[serde(rename = "requestState", default)]
+    request_state: Option<String>,
+}
+
+fn resource_not_found(call: &Call<'_>, uri: &str) -> ErrorObject {
+    let code = if call.modern() {
+        ErrorCode::INVALID_PARAMS
+    } else {
+        ErrorCode::RESOURCE_NOT_FOUND
+    };
+    ErrorObject::new(code, format!("Resource not found: {uri}"))
+        .with_data(serde_json::json!({ "uri": uri }))
+}
+
+async fn read_resource(
+    call: &Call<'_>,
+    registry: &super::registry::Registry,
+) -> Result<McpResponse, ErrorObject> {
+    if !registry.has_resources() {
+        return Err(not_offered(M::ReadResource));
+    }
+    let p: ReadDispatch = call.parse()?;
+    let Some((handler, params)) = registry.find_resource(&p.uri) else {
+        return Err(resource_not_found(call, &p.uri));
+    };
+    let round = call.round(
+        Binding::new(
+            "resources/read",
+            &[&Value::from(p.uri.as_str())],
+            call.principal(),
+        ),
+        p.input_responses,
+        p.request_state.as_deref(),
+    )?;
+    let ctx = call.context(round.as_ref().map(|(r, _)| r.clone()));
+    let fut = handler.read(ctx, p.uri.clone(), params);
+    let outcome = match call.run(round, fut).await {
+        Ok(o) => o,
+        Err(interim) => return Ok(interim),
+    };
+    let result = outcome.map_err(Error::into_error_object)?;
+    if result.contents.is_empty() {
+        // An empty list would be ambiguous with "no such resource" (the spec forbids it).
+        return Err(resource_not_found(call, &p.uri));
+    }
+    Ok(call.finish(result, Some(Cacheable::ResourceRead)))
+}
+
+#[derive(Deserialize)]
+struct PromptDispatch {
+    name: String,
+    #[serde(default)]
+    arguments: Option<BTreeMap<String, String>>,
+    #[serde(rename = "inputResponses", default)]
+    input_responses: Option<JsonObject>,
+    #[serde(rename = "requestState", default)]
+    request_state: Option<String>,
+}
+
+async fn get_prompt(
+    call: &Call<'_>,
+    registry: &super::registry::Registry,
+) -> Result<McpResponse, ErrorObject> {
+    if !registry.has_prompts() {
+        return Err(not_offered(M::GetPrompt));
+    }
+    let p: PromptDispatch = call.parse()?;
+    let Some(def) = registry.prompts.get(&p.name) else {
+        return Err(ErrorObject::invalid_params(format!(
+            "Unknown prompt: {}",
+            p.name
+        )));
+    };
+    let arguments = p.arguments.unwrap_or_default();
+    for required in def.required_arguments() {
+        if !arguments.contains_key(&required.name) {
+            return Err(ErrorObject::invalid_params(format!(
+                "Missing required argument `{}` of prompt {}",
+                required.name, p.name
+            )));
+        }
+    }
+    let args_value = serde_json::to_value(&arguments).unwrap_or(Value::Null);
+    let round = call.round(
+        Binding::new(
+            "prompts/get",
+            &[&Value::from(p.name.as_str()), &args_value],
+            call.principal(),
+        ),
+        p.input_responses,
+        p.request_state.as_deref(),
+    )?;
+    let ctx = call.context(round.as_ref().map(|(r, _)| r.clone()));
+    let fut = def.handler.get(ctx, arguments);
+    let outcome = match call.run(round, fut).await {
+        Ok(o) => o,
+        Err(interim) => return Ok(interim),
+    };
+    let result = outcome.map_err(Error::into_error_object)?;
+    Ok(call.finish(result, None))
+}
+
+async fn complete(
+    call: &Call<'_>,
+    registry: &super::registry::Registry,
+) -> Result<McpResponse, ErrorObject> {
+    if !registry.has_completions() {
+        return Err(not_offered(M::Complete));
+    }
+    let p: CompleteRequestParams = call.typed()?;
+    let handler = match &p.reference {
+        CompletionReference::Prompt(r) => {
+            let Some(def) = registry.prompts.get(&r.name) else {
+                return Err(ErrorObject::invalid_params(format!(
+                    "Unknown prompt: {}",
+                    r.name
+                )));
+            };
+            def.completions.get(&p.argument.name).cloned()
+        }
+        CompletionReference::Resource(r) => {
+            let Some(t) = registry
+                .templates
+                .iter()
+                .find(|t| t.template.uri_template == r.uri)
+            else {
+                return Err(ErrorObject::invalid_params(format!(
+                    "Unknown resource template: {}",
+                    r.uri
+                )));
+            };
+            t.completions.get(&p.argument.name).cloned()
+        }
+    };
+    let completion = match handler {
+        // Arguments without a completer simply have no suggestions.
+        None => Completion::new(Vec::new()),
+        Some(h) => {
+            let context = p.context.and_then(|c| c.arguments).unwrap_or_default();
+            let mut c = h
+                .complete(call.context(None), p.argument, context)
+                .await
+                .map_err(Error::into_error_object)?;
+            c.values.truncate(Completion::MAX_VALUES);
+            c
+        }
+    };
+    Ok(call.finish(CompleteResult::new(completion), None))
+}
+
+async fn listen(
+    call: &Call<'_>,
+    registry: &super::registry::Registry,
+) -> Result<McpResponse, ErrorObject> {
+    let (tools, resources, prompts) = (
+        registry.has_tools(),
+        registry.has_resources(),
+        registry.has_prompts(),
+    );
+    if !(tools || resources || prompts) {
+        return Err(not_offered(M::SubscriptionsListen));
+    }
+    let p: SubscriptionsListenRequestParams = call.typed()?;
+    let requested = p.notifications;
+    // Acknowledge the subset this server will honour.
+    let mut ack = SubscriptionFilter::new();
+    if tools && requested.tools_list_changed == Some(true) {
+        ack.tools_list_changed = Some(true);
+    }
+    if prompts && requested.prompts_list_changed == Some(true) {
+        ack.prompts_list_changed = Some(true);
+    }
+    if resources && requested.resources_list_changed == Some(true) {
+        ack.resources_list_changed = Some(true);
+    }
+    if resources {
+        ack.resource_subscriptions = requested.resource_subscriptions;
+    }
+    let subscription = call.req.id.clone();
+    let params = SubscriptionsAcknowledgedNotificationParams {
+        notifications: ack.clone(),
+        meta: Some(NotificationMeta::subscription(subscription.clone())),
+    };
+    if let Ok(text) =
+        jsonrpc::encode_notification("notifications/subscriptions/acknowledged", Some(&params))
+    {
+        call.req.channel.send(text);
+    }
+    struct Unregister<'a>(&'a Server, u64);
+    impl Drop for Unregister<'_> {
+        fn drop(&mut self) {
+            self.0.remove_listener(self.1);
+        }
+    }
+    let id = call.server.add_listener(Listener {
+        subscription: subscription.clone(),
+        filter: ack,
+        channel: call.req.channel.clone(),
+    });
+    let _guard = Unregister(call.server, id);
+    tokio::select! {
+        _ = call.req.cancel.cancelled() => {}
+        _ = call.req.session.closed().cancelled() => {}
+        _ = call.server.shared.shutdown.cancelled() => {
+            // The server ends the stream: tell the client, then answer the request.
+            let params = CancelledNotificationParams {
+                request_id: Some(subscription.clone()),
+                reason: Some("the server is shutting down".into()),
+                meta: Some(NotificationMeta::subscription(subscription.clone())),
+            };
+            if let Ok(text) = jsonrpc::encode_notification("notifications/cancelled", Some(&params)) {
+                call.req.channel.send(text);
+            }
+        }
+    }
+    let config = &call.server.shared.config;
+    let result = SubscriptionsListenResult {
+        result_type: Some(ResultType::Complete),
+        meta: ResultMeta {
+            server_info: config.server_info_in_results.then(|| config.info.clone()),
+            subscription_id: Some(subscription),
+            ..ResultMeta::default()
+        },
+    };
+    Ok(McpResponse::result(&result))
+}
