@@ -94,9 +94,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("sum_to(100) = {}", series.text_content());
 
     let rounded = client
-        .call_tool("round", serde_json::json!({"value": 2.71828}))
+        .call_tool("round", serde_json::json!({"value": 1.23456}))
         .await?;
-    println!("round(2.71828) = {}", rounded.text_content());
+    println!("round(1.23456) = {}", rounded.text_content());
 
     let constants = client.read_resource("calc://constants").await?;
     if let Some(mcpwire::types::ResourceContents::Text(t)) = constants.contents.first() {
