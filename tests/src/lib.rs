@@ -7,6 +7,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
+pub mod fixture;
+pub mod tap;
+
 /// The specification folder: `$MCPWIRE_SPEC_DIR`, or `../shared/spec` beside the workspace.
 ///
 /// Panics when the folder is missing: tests that need the spec fail rather than skip.
@@ -46,7 +49,7 @@ impl SchemaValidator {
     pub fn for_version(version: &str) -> Arc<SchemaValidator> {
         static CACHE: OnceLock<Mutex<HashMap<String, Arc<SchemaValidator>>>> = OnceLock::new();
         let cache = CACHE.get_or_init(Default::default);
-        let mut cache = cache.lock().unwrap();
+        let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
         cache
             .entry(version.to_owned())
             .or_insert_with(|| {
@@ -71,7 +74,7 @@ impl SchemaValidator {
     }
 
     fn validator(&self, def: &str) -> Arc<jsonschema::Validator> {
-        let mut compiled = self.compiled.lock().unwrap();
+        let mut compiled = self.compiled.lock().unwrap_or_else(|e| e.into_inner());
         compiled
             .entry(def.to_owned())
             .or_insert_with(|| {

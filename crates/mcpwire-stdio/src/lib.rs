@@ -7,8 +7,8 @@
 //! * [`LineTransport`]: the framing over any `AsyncRead`/`AsyncWrite` pair (Unix sockets,
 //!   TCP), which the specification recommends for custom stream transports.
 //!
-//! Lines longer than the maximum message size (default 16 MiB) are skipped; the server
-//! answers them with a JSON-RPC error and keeps reading.
+//! Lines longer than the maximum message size (default 4 MiB for servers, 64 MiB for
+//! clients) are skipped; the server answers them with a JSON-RPC error and keeps reading.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -17,8 +17,12 @@ use mcpwire_core::transport::{MessageSink, MessageStream, Transport, TransportEr
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
-/// The default maximum size of one message: 16 MiB.
-pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
+/// The default maximum size of one incoming message on the server side: 4 MiB.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+
+/// The default maximum size of one incoming message on the client side (what a spawned
+/// server sends, which may carry large resources): 64 MiB.
+pub const DEFAULT_CLIENT_MAX_MESSAGE_SIZE: usize = 64 * 1024 * 1024;
 
 const WRITE_BUFFER: usize = 64 * 1024;
 const READ_BUFFER: usize = 64 * 1024;
@@ -322,7 +326,7 @@ impl ChildProcess {
             child,
             stdin,
             stdout,
-            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            max_message_size: DEFAULT_CLIENT_MAX_MESSAGE_SIZE,
             shutdown_timeout: Duration::from_secs(2),
         })
     }

@@ -28,11 +28,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
-pub use subscription::{ServerEvent, Subscription};
-
-use crate::connection::{
+pub use crate::connection::{
     self, BoxFuture, Connection, ConnectionConfig, Handler, Outbound, PendingRequests,
 };
 use crate::error::Error;
@@ -44,6 +41,9 @@ use crate::server::Server;
 use crate::transport::{Transport, memory};
 use crate::types::*;
 use crate::version::{Era, ProtocolVersion};
+pub use subscription::{ServerEvent, Subscription};
+/// A token that cancels requests (re-exported from `tokio-util`).
+pub use tokio_util::sync::CancellationToken;
 
 /// How the client picks the protocol era.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
