@@ -2,7 +2,7 @@
 //!
 //! This crate holds the wire types ([`types`]), the JSON-RPC layer ([`jsonrpc`]), the
 //! method table ([`methods`]), protocol revisions ([`version`]), the transport trait
-//! ([`transport`]), the connection engine ([`connection`]), the server ([`server`]) and the
+//! ([`transport`]), the connection engine ([`connection`]), the server ([`server`](mod@server)) and the
 //! client ([`client`]). Most users depend on the `mcpwire` facade crate instead, which
 //! re-exports everything here.
 

@@ -73,3 +73,8 @@ pub mod prelude {
     };
     pub use crate::{Error, ErrorObject, ProtocolVersion};
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
