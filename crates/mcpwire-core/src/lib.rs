@@ -10,6 +10,8 @@ pub mod client;
 pub mod connection;
 mod error;
 pub mod jsonrpc;
+#[doc(hidden)]
+pub mod macro_support;
 pub mod methods;
 pub mod server;
 pub mod transport;

@@ -40,6 +40,12 @@ pub mod stdio {
     pub use mcpwire_stdio::*;
 }
 
+#[cfg(feature = "macros")]
+pub use mcpwire_macros::{handlers, prompt, resource, tool};
+
+#[doc(hidden)]
+pub use mcpwire_core::macro_support as __private;
+
 /// Re-exported for the types handlers take and return.
 pub use schemars;
 pub use serde_json;

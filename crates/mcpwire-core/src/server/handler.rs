@@ -62,6 +62,25 @@ impl ToolArguments {
         }
     }
 
+    /// Like [`parse`](Self::parse), but first accepts what language models often send:
+    /// numbers and booleans written as strings (`"3"`, `"true"`), for the properties `schema`
+    /// declares as `number`, `integer` or `boolean`.
+    pub fn parse_lenient<T: DeserializeOwned>(
+        &self,
+        schema: &crate::types::JsonObject,
+    ) -> Result<T, String> {
+        match self.parse::<T>() {
+            Ok(v) => Ok(v),
+            Err(strict) => {
+                let mut value = self.to_value();
+                if !coerce(&mut value, schema) {
+                    return Err(strict);
+                }
+                serde_json::from_value(value).map_err(|_| strict)
+            }
+        }
+    }
+
     /// The arguments as a JSON object (empty when none were given).
     pub fn to_value(&self) -> Value {
         match &self.0 {
@@ -69,6 +88,56 @@ impl ToolArguments {
             None => Value::Object(Default::default()),
         }
     }
+}
+
+/// Rewrites string values into numbers or booleans where `schema`'s top-level properties
+/// want them; `true` if anything changed.
+pub(crate) fn coerce(value: &mut Value, schema: &crate::types::JsonObject) -> bool {
+    let (Some(obj), Some(props)) = (
+        value.as_object_mut(),
+        schema.get("properties").and_then(Value::as_object),
+    ) else {
+        return false;
+    };
+    let mut changed = false;
+    for (key, v) in obj.iter_mut() {
+        let Some(Value::String(s)) = Some(&*v) else {
+            continue;
+        };
+        let types: Vec<&str> = match props.get(key).and_then(|p| p.get("type")) {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => continue,
+        };
+        let s = s.trim();
+        let replacement = if types.contains(&"integer") {
+            s.parse::<i64>().ok().map(Value::from)
+        } else {
+            None
+        }
+        .or_else(|| {
+            types
+                .contains(&"number")
+                .then(|| s.parse::<f64>().ok())
+                .flatten()
+                .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))
+        })
+        .or_else(|| {
+            types
+                .contains(&"boolean")
+                .then(|| match s {
+                    "true" | "True" | "TRUE" => Some(Value::Bool(true)),
+                    "false" | "False" | "FALSE" => Some(Value::Bool(false)),
+                    _ => None,
+                })
+                .flatten()
+        });
+        if let Some(r) = replacement {
+            *v = r;
+            changed = true;
+        }
+    }
+    changed
 }
 
 /// Handles calls of one tool.

@@ -10,6 +10,7 @@
 //! 2026-07-28; an `initialize` opens a legacy session (2024-11-05 to 2025-11-25).
 
 mod context;
+mod extract;
 pub mod handler;
 pub(crate) mod mrtr;
 mod registry;
@@ -22,9 +23,11 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 pub use context::{Principal, RequestContext, RequestInfo, State, form_schema};
+pub use extract::{Extension, SafePath, UnsafePath};
 pub use registry::{
-    PromptDef, RegistrationError, ResourceDef, ResourceLister, ResourceTemplateDef, ToolBuilder,
-    ToolDef, is_valid_tool_name,
+    AnyResourceDef, Definitions, Handlers, IntoPromptDef, IntoResourceDef, IntoToolDef, PromptDef,
+    RegistrationError, ResourceDef, ResourceLister, ResourceTemplateDef, ToolBuilder, ToolDef,
+    is_valid_tool_name,
 };
 pub use router::{CatchPanic, CatchPanicLayer, McpService, Protocol, ProtocolLayer, Router};
 pub use session::{McpRequest, McpResponse, Negotiated, Phase, Session};
@@ -287,28 +290,33 @@ impl Server {
         r
     }
 
-    /// Registers a tool.
+    /// Registers a tool: a [`ToolDef`] or a `#[tool]` function.
     ///
     /// # Panics
     ///
     /// When a tool of that name exists or the name breaks the spec's rules; the panic
     /// points at your call.
     #[track_caller]
-    pub fn tool(self, tool: ToolDef) -> Self {
-        if let Err(e) = self.add_tool(tool) {
+    pub fn tool(self, tool: impl IntoToolDef) -> Self {
+        if let Err(e) = self.add_tool(tool.into_tool_def()) {
             panic!("{e}");
         }
         self
     }
 
-    /// Registers a resource with a fixed URI.
+    /// Registers a resource or resource template: a [`ResourceDef`], a
+    /// [`ResourceTemplateDef`] or a `#[resource]` function.
     ///
     /// # Panics
     ///
-    /// When a resource with that URI exists.
+    /// When the URI (or template) is registered already.
     #[track_caller]
-    pub fn resource(self, resource: ResourceDef) -> Self {
-        if let Err(e) = self.add_resource(resource) {
+    pub fn resource(self, resource: impl IntoResourceDef) -> Self {
+        let result = match resource.into_resource_def() {
+            AnyResourceDef::Static(r) => self.add_resource(r),
+            AnyResourceDef::Template(t) => self.add_resource_template(t),
+        };
+        if let Err(e) = result {
             panic!("{e}");
         }
         self
@@ -327,17 +335,39 @@ impl Server {
         self
     }
 
-    /// Registers a prompt.
+    /// Registers a prompt: a [`PromptDef`] or a `#[prompt]` function.
     ///
     /// # Panics
     ///
     /// When a prompt of that name exists.
     #[track_caller]
-    pub fn prompt(self, prompt: PromptDef) -> Self {
-        if let Err(e) = self.add_prompt(prompt) {
+    pub fn prompt(self, prompt: impl IntoPromptDef) -> Self {
+        if let Err(e) = self.add_prompt(prompt.into_prompt_def()) {
             panic!("{e}");
         }
         self
+    }
+
+    /// Registers every tool, resource and prompt of `handlers` (an `impl` block marked
+    /// `#[handlers]`).
+    ///
+    /// # Panics
+    ///
+    /// When any of them is registered already.
+    #[track_caller]
+    pub fn register(self, handlers: impl Handlers) -> Self {
+        let defs = Arc::new(handlers).definitions();
+        let mut server = self;
+        for t in defs.tools {
+            server = server.tool(t);
+        }
+        for r in defs.resources {
+            server = server.resource(r);
+        }
+        for p in defs.prompts {
+            server = server.prompt(p);
+        }
+        server
     }
 
     /// Declares the tools capability even with no tool registered yet (tools will be added

@@ -412,6 +412,92 @@ impl PromptDef {
     }
 }
 
+/// Anything that can be registered as a tool: a [`ToolDef`], or a function annotated with
+/// `#[tool]`.
+pub trait IntoToolDef {
+    /// The tool definition.
+    fn into_tool_def(self) -> ToolDef;
+}
+
+impl IntoToolDef for ToolDef {
+    fn into_tool_def(self) -> ToolDef {
+        self
+    }
+}
+
+/// A resource with a fixed URI, or a template.
+#[derive(Clone, Debug)]
+pub enum AnyResourceDef {
+    /// A fixed URI.
+    Static(ResourceDef),
+    /// A URI template.
+    Template(ResourceTemplateDef),
+}
+
+/// Anything that can be registered as a resource: a [`ResourceDef`], a
+/// [`ResourceTemplateDef`], or a function annotated with `#[resource]`.
+pub trait IntoResourceDef {
+    /// The resource definition.
+    fn into_resource_def(self) -> AnyResourceDef;
+}
+
+impl IntoResourceDef for ResourceDef {
+    fn into_resource_def(self) -> AnyResourceDef {
+        AnyResourceDef::Static(self)
+    }
+}
+
+impl IntoResourceDef for ResourceTemplateDef {
+    fn into_resource_def(self) -> AnyResourceDef {
+        AnyResourceDef::Template(self)
+    }
+}
+
+impl IntoResourceDef for AnyResourceDef {
+    fn into_resource_def(self) -> AnyResourceDef {
+        self
+    }
+}
+
+/// Anything that can be registered as a prompt: a [`PromptDef`], or a function annotated
+/// with `#[prompt]`.
+pub trait IntoPromptDef {
+    /// The prompt definition.
+    fn into_prompt_def(self) -> PromptDef;
+}
+
+impl IntoPromptDef for PromptDef {
+    fn into_prompt_def(self) -> PromptDef {
+        self
+    }
+}
+
+/// Everything one value offers: what `#[handlers]` generates for an `impl` block whose
+/// methods are tools, resources and prompts.
+#[derive(Default)]
+#[non_exhaustive]
+pub struct Definitions {
+    /// The tools.
+    pub tools: Vec<ToolDef>,
+    /// The resources and templates.
+    pub resources: Vec<AnyResourceDef>,
+    /// The prompts.
+    pub prompts: Vec<PromptDef>,
+}
+
+impl Definitions {
+    /// Nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// A value whose methods are tools, resources and prompts (see `#[handlers]`).
+pub trait Handlers: Send + Sync + 'static {
+    /// The definitions, each handler holding a clone of `self`.
+    fn definitions(self: Arc<Self>) -> Definitions;
+}
+
 /// Items kept in registration order with O(1) lookup by name.
 #[derive(Clone)]
 pub(crate) struct Ordered<T> {

@@ -1,0 +1,426 @@
+//! `#[tool]`: a function or method becomes an MCP tool.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Expr, Ident, LitStr, Path};
+
+use crate::common::{
+    Errors, Kind, Param, docs, extract, meta_tokens, named_return, opt_str, option_inner,
+    parse_opts, result_ok, take_params,
+};
+
+pub(crate) const KEYS: &[&str] = &[
+    "name",
+    "title",
+    "description",
+    "read_only",
+    "destructive",
+    "idempotent",
+    "open_world",
+    "icon",
+    "meta",
+    "lenient",
+    "text",
+    "crate",
+];
+
+pub(crate) const ARG_KEYS: &[&str] = &["description", "default", "name", "flatten"];
+
+/// How generated code reaches the user's function.
+pub(crate) enum Callee {
+    /// A free function, moved (renamed) into the generated block.
+    Free(Ident),
+    /// A method; `receiver` says how to call it on `__this: Arc<Self>`.
+    Method { ident: Ident, receiver: Receiver },
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum Receiver {
+    /// `&self`.
+    Ref,
+    /// `self: Arc<Self>`.
+    Arc,
+    /// `self` (needs `Self: Clone`).
+    Value,
+    /// No receiver: an associated function.
+    None,
+}
+
+impl Callee {
+    pub(crate) fn call(&self, args: &[Ident]) -> TokenStream {
+        match self {
+            Callee::Free(f) => quote!(#f(#(#args),*)),
+            Callee::Method { ident, receiver } => match receiver {
+                Receiver::Ref => quote!(__this.#ident(#(#args),*)),
+                Receiver::Arc => quote!(::std::sync::Arc::clone(&__this).#ident(#(#args),*)),
+                Receiver::Value => quote!((*__this).clone().#ident(#(#args),*)),
+                Receiver::None => quote!(Self::#ident(#(#args),*)),
+            },
+        }
+    }
+
+    /// Statements cloning what the handler closure captured into the future.
+    pub(crate) fn capture(&self) -> TokenStream {
+        match self {
+            Callee::Free(_) => quote!(),
+            Callee::Method { .. } => quote!(let __this = ::std::sync::Arc::clone(&__this);),
+        }
+    }
+}
+
+/// What the attribute said.
+#[derive(Default)]
+pub(crate) struct ToolOpts {
+    name: Option<LitStr>,
+    title: Option<LitStr>,
+    description: Option<LitStr>,
+    read_only: Option<bool>,
+    destructive: Option<bool>,
+    idempotent: Option<bool>,
+    open_world: Option<bool>,
+    icons: Vec<LitStr>,
+    meta: Option<Expr>,
+    lenient: bool,
+    text: Option<Path>,
+}
+
+pub(crate) fn parse_tool_opts(tokens: TokenStream, errors: &mut Errors) -> (ToolOpts, Path) {
+    let opts = parse_opts(tokens, "#[tool]", KEYS, &["icon"], errors);
+    if let Some(p) = &opts.positional {
+        errors.at(
+            p.span(),
+            "#[tool] takes no positional value; set the name with `name = \"...\"`",
+        );
+    }
+    let krate = crate::common::crate_path(&opts, errors);
+    let mut t = ToolOpts::default();
+    for o in &opts.items {
+        match o.name().as_str() {
+            "name" => t.name = o.string(errors),
+            "title" => t.title = o.string(errors),
+            "description" => t.description = o.string(errors),
+            "read_only" => t.read_only = o.flag(errors),
+            "destructive" => t.destructive = o.flag(errors),
+            "idempotent" => t.idempotent = o.flag(errors),
+            "open_world" => t.open_world = o.flag(errors),
+            "icon" => t.icons.extend(o.string(errors)),
+            "meta" => t.meta = o.expr(errors),
+            "lenient" => t.lenient = o.flag(errors).unwrap_or(false),
+            "text" => t.text = o.path(errors),
+            _ => {}
+        }
+    }
+    (t, krate)
+}
+
+/// Checks a tool name against the spec's rules, reporting at `span`.
+pub(crate) fn check_name(name: &str, span: Span, errors: &mut Errors) {
+    let ok = (1..=128).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if !ok {
+        errors.at(
+            span,
+            format!(
+                "invalid tool name `{name}`: use 1 to 128 characters from A-Z, a-z, 0-9, `_`, `-` and `.`{}",
+                if name.contains(' ') { " (no spaces)" } else { "" }
+            ),
+        );
+    }
+}
+
+/// Everything needed to generate a tool from a signature.
+pub(crate) struct ToolInput<'a> {
+    pub(crate) krate: &'a Path,
+    pub(crate) opts: ToolOpts,
+    pub(crate) fn_attrs: &'a [syn::Attribute],
+    pub(crate) sig: &'a mut syn::Signature,
+    pub(crate) callee: Callee,
+}
+
+/// Generates an expression of type `ToolDef` (reads the signature's parameters and removes
+/// their doc comments and `#[arg]` attributes).
+pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream {
+    let ToolInput {
+        krate,
+        opts,
+        fn_attrs,
+        sig,
+        callee,
+    } = input;
+    let params = take_params(&mut sig.inputs, ARG_KEYS, errors);
+    let ret = named_return(sig, errors);
+    let is_async = sig.asyncness.is_some();
+
+    let name = opts
+        .name
+        .as_ref()
+        .map(LitStr::value)
+        .unwrap_or_else(|| sig.ident.to_string().trim_start_matches("r#").to_owned());
+    let name_span = opts.name.as_ref().map_or(sig.ident.span(), LitStr::span);
+    check_name(&name, name_span, errors);
+    let description = opts
+        .description
+        .as_ref()
+        .map(LitStr::value)
+        .or_else(|| docs(fn_attrs));
+
+    let values: Vec<&Param> = params.iter().filter(|p| p.kind == Kind::Value).collect();
+    let flattened: Vec<&Param> = values.iter().copied().filter(|p| p.opts.flatten).collect();
+    if flattened.len() > 1 {
+        errors.at(
+            flattened[1].span,
+            "only one argument can be `#[arg(flatten)]`",
+        );
+    }
+    for p in &values {
+        if p.opts.complete.is_some() {
+            errors.at(p.span, "tool arguments do not complete; `complete` is for #[prompt] arguments and #[resource] variables");
+        }
+        if p.opts.flatten && p.opts.default.is_some() {
+            errors.at(p.span, "a flattened argument cannot have a default");
+        }
+    }
+
+    // The input schema, built once at registration.
+    let schema = if values.is_empty() {
+        quote!(#krate::__private::Tool::empty_input_schema())
+    } else {
+        let props = values.iter().map(|p| {
+            let ty = &p.ty;
+            if p.opts.flatten {
+                return quote_spanned! {ty.span()=>
+                    __flat.push((&&#krate::__private::Probe::<#ty>::NEW).arg_tag().schema::<#ty>(&mut __gen));
+                };
+            }
+            let wire = p.name.clone().unwrap_or_default();
+            let desc = p.opts.description.as_ref().map(LitStr::value).or_else(|| p.docs.clone());
+            let desc = opt_str(desc.as_deref());
+            let default_json = match &p.opts.default {
+                Some(d) => quote!(#krate::__private::default_json::<#ty>(&(#d))),
+                None => quote!(::core::option::Option::None),
+            };
+            let required = option_inner(ty).is_none() && p.opts.default.is_none();
+            let push_required = required.then(|| quote!(__required.push(#wire);));
+            quote_spanned! {ty.span()=>
+                __props.insert(
+                    ::std::string::String::from(#wire),
+                    #krate::__private::serde_json::Value::Object(#krate::__private::describe(
+                        (&&#krate::__private::Probe::<#ty>::NEW).arg_tag().schema::<#ty>(&mut __gen),
+                        #desc,
+                        #default_json,
+                    )),
+                );
+                #push_required
+            }
+        });
+        quote! {{
+            #[allow(unused_imports)]
+            use #krate::__private::{ArgTagYes as _, ArgTagNo as _};
+            let mut __gen = #krate::__private::schema_generator();
+            let mut __props = #krate::__private::JsonObject::new();
+            #[allow(unused_mut)]
+            let mut __required: ::std::vec::Vec<&str> = ::std::vec::Vec::new();
+            #[allow(unused_mut)]
+            let mut __flat: ::std::vec::Vec<#krate::__private::JsonObject> = ::std::vec::Vec::new();
+            #(#props)*
+            #krate::__private::object_schema(__gen, __props, __required, __flat)
+        }}
+    };
+
+    // Statements binding `__p{i}` for every parameter, in order.
+    let bindings: Vec<Ident> = (0..params.len())
+        .map(|i| format_ident!("__p{}", i))
+        .collect();
+    let ctx = Ident::new("__ctx", Span::call_site());
+    let mut asserts = Vec::new();
+    let mut takes = Vec::new();
+    let mut flat_take = None;
+    let mut extractors = Vec::new();
+    for (p, b) in params.iter().zip(&bindings) {
+        let ty = &p.ty;
+        if p.kind != Kind::Value {
+            extractors.extend(extract(krate, p, b, &ctx));
+            continue;
+        }
+        asserts.push(quote_spanned! {ty.span()=>
+            #krate::__private::assert_tool_argument::<#ty>();
+        });
+        let take = if p.opts.flatten {
+            quote!((&&#krate::__private::Probe::<#ty>::NEW).arg_tag().take_all::<#ty>(&mut __map))
+        } else {
+            let wire = p.name.clone().unwrap_or_default();
+            match &p.opts.default {
+                Some(d) => quote! {
+                    match __map.remove(#wire) {
+                        ::core::option::Option::Some(__v) => {
+                            let mut __one = #krate::__private::JsonObject::new();
+                            __one.insert(::std::string::String::from(#wire), __v);
+                            (&&#krate::__private::Probe::<#ty>::NEW).arg_tag().take::<#ty>(&mut __one, #wire)
+                        }
+                        ::core::option::Option::None => ::core::result::Result::Ok(#d),
+                    }
+                },
+                None => {
+                    quote!((&&#krate::__private::Probe::<#ty>::NEW).arg_tag().take::<#ty>(&mut __map, #wire))
+                }
+            }
+        };
+        let stmt = quote! {
+            let #b: #ty = match #take {
+                ::core::result::Result::Ok(__v) => __v,
+                ::core::result::Result::Err(__m) => {
+                    return ::core::result::Result::Ok(#krate::__private::invalid_arguments(__m));
+                }
+            };
+        };
+        if p.opts.flatten {
+            flat_take = Some(stmt);
+        } else {
+            takes.push(stmt);
+        }
+    }
+    let parse = if values.is_empty() {
+        quote!(let _ = &__args;)
+    } else {
+        quote! {
+            #[allow(unused_imports)]
+            use #krate::__private::{ArgTagYes as _, ArgTagNo as _};
+            #[allow(unused_mut)]
+            let mut __map = match #krate::__private::arguments_object(&__args, __lenient.as_deref()) {
+                ::core::result::Result::Ok(__m) => __m,
+                ::core::result::Result::Err(__m) => {
+                    return ::core::result::Result::Ok(#krate::__private::invalid_arguments(__m));
+                }
+            };
+            #(#takes)*
+            #flat_take
+        }
+    };
+
+    let call = callee.call(&bindings);
+    let call = if is_async { quote!(#call.await) } else { call };
+    let (ok_ty, is_result) = match result_ok(&ret) {
+        Some(t) => (t.clone(), true),
+        None => (ret.clone(), false),
+    };
+    let convert_value = match &opts.text {
+        Some(render) => quote! {{
+            let __text: ::std::string::String = #render(&__v);
+            #krate::__private::JsonTag.convert_with_text(__v, __text)
+        }},
+        None => quote_spanned! {ret.span()=>{
+            #[allow(unused_imports)]
+            use #krate::__private::{TagInto as _, TagJson as _, TagOther as _};
+            (&&&#krate::__private::Probe::<#ok_ty>::NEW).tag().convert(__v)
+        }},
+    };
+    let convert = if is_result {
+        quote! {
+            match __out {
+                ::core::result::Result::Ok(__v) => #convert_value,
+                ::core::result::Result::Err(__e) => #krate::__private::tool_failure(__e),
+            }
+        }
+    } else {
+        quote!({ let __v = __out; #convert_value })
+    };
+    let output_schema = quote! {{
+        #[allow(unused_imports)]
+        use #krate::__private::{SchemaOfJson as _, SchemaOfJsonWithText as _, SchemaOfInto as _, SchemaOfSerialize as _, SchemaOfOther as _};
+        (&&&&#krate::__private::Probe::<#ok_ty>::NEW).output_schema()
+    }};
+
+    let title = opt_str(opts.title.as_ref().map(LitStr::value).as_deref());
+    let description = opt_str(description.as_deref());
+    let annotation_title = title.clone();
+    let flag = |f: Option<bool>| match f {
+        Some(b) => quote!(::core::option::Option::Some(#b)),
+        None => quote!(::core::option::Option::None),
+    };
+    let (ro, de, id, ow) = (
+        flag(opts.read_only),
+        flag(opts.destructive),
+        flag(opts.idempotent),
+        flag(opts.open_world),
+    );
+    let icons = opts.icons.iter().map(LitStr::value);
+    let meta = meta_tokens(krate, opts.meta.as_ref());
+    let lenient = opts.lenient;
+    let capture = callee.capture();
+    let capture_outer = match &callee {
+        Callee::Free(_) => quote!(),
+        Callee::Method { .. } => quote!(let __this = ::std::sync::Arc::clone(&self);),
+    };
+
+    quote! {{
+        #capture_outer
+        let __schema: #krate::__private::JsonObject = #schema;
+        let __tool = #krate::__private::tool(
+            #name,
+            #title,
+            #description,
+            ::core::clone::Clone::clone(&__schema),
+            #output_schema,
+            #krate::__private::tool_annotations(#annotation_title, #ro, #de, #id, #ow),
+            &[#(#icons),*],
+            #meta,
+        );
+        let __lenient: ::core::option::Option<::std::sync::Arc<#krate::__private::JsonObject>> =
+            if #lenient { ::core::option::Option::Some(::std::sync::Arc::new(__schema)) } else { ::core::option::Option::None };
+        #krate::__private::ToolDef::new(
+            __tool,
+            #krate::__private::tool_handler(move |__ctx: #krate::__private::RequestContext, __args: #krate::__private::ToolArguments| {
+                let __lenient = ::core::clone::Clone::clone(&__lenient);
+                #capture
+                async move {
+                    #(#asserts)*
+                    #parse
+                    #(#extractors)*
+                    let _ = &__ctx;
+                    let __out = #call;
+                    #convert
+                }
+            }),
+        )
+    }}
+}
+
+/// `#[tool]` on a free function.
+pub(crate) fn expand_free(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let mut func: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(_) => {
+            errors.at(
+                Span::call_site(),
+                "#[tool] goes on a function, or on a method inside an `impl` block marked #[handlers]",
+            );
+            return crate::common::with_errors(item, errors);
+        }
+    };
+    let (opts, krate) = parse_tool_opts(attr, &mut errors);
+    crate::free::expand(
+        &mut func,
+        &krate,
+        &mut errors,
+        |func, krate, errors, inner| {
+            let attrs = func.attrs.clone();
+            tool_def(
+                ToolInput {
+                    krate,
+                    opts,
+                    fn_attrs: &attrs,
+                    sig: &mut func.sig,
+                    callee: Callee::Free(inner),
+                },
+                errors,
+            )
+        },
+        quote!(IntoToolDef),
+        quote!(into_tool_def),
+        quote!(ToolDef),
+    )
+}
