@@ -6,25 +6,27 @@
 //!
 //! ```no_run
 //! use mcpwire::prelude::*;
+//! use mcpwire::tool;
 //!
-//! #[derive(serde::Deserialize, schemars::JsonSchema)]
-//! struct AddArgs {
-//!     /// First addend.
-//!     a: f64,
-//!     /// Second addend.
-//!     b: f64,
+//! /// Add two numbers.
+//! #[tool(read_only)]
+//! async fn add(/** First addend. */ a: f64, /** Second addend. */ b: f64) -> f64 {
+//!     a + b
 //! }
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), mcpwire::Error> {
-//!     let add = ToolDef::builder("add")
-//!         .description("Add two numbers")
-//!         .handler(|args: AddArgs, _ctx: RequestContext| async move {
-//!             (args.a + args.b).to_string()
-//!         });
 //!     mcpwire::server!().tool(add).serve_stdio().await
 //! }
 //! ```
+//!
+//! * Servers: [`server::Server`], the attribute macros [`tool`](macro@tool),
+//!   [`resource`](macro@resource), [`prompt`](macro@prompt) and [`handlers`](macro@handlers)
+//!   (feature `macros`, on by default; see `docs/macros.md`), or the builders
+//!   [`server::ToolDef`], [`server::ResourceDef`], [`server::PromptDef`].
+//! * Clients: [`client::Client`].
+//! * Transports: [`stdio`] (feature `stdio`, on by default), in-memory
+//!   ([`transport::memory`]), or your own ([`transport::Transport`]).
 //!
 //! The crate is a facade: the protocol lives in `mcpwire-core`, transports in
 //! `mcpwire-stdio` (feature `stdio`, on by default).
@@ -84,3 +86,8 @@ pub mod prelude {
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The examples of `docs/macros.md`, compiled and run as doc tests.
+#[doc = include_str!("../../../docs/macros.md")]
+#[cfg(doctest)]
+pub struct MacrosDoctests;

@@ -1,0 +1,6 @@
+#[mcpwire::tool]
+async fn add(#[arg(descr = "The first addend.")] a: f64, b: f64) -> f64 {
+    a + b
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+struct Calculator;
+
+impl Calculator {
+    #[mcpwire::tool]
+    async fn add(a: f64, b: f64) -> f64 {
+        a + b
+    }
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[mcpwire::tool]
+const fn answer() -> u32 {
+    42
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[mcpwire::tool]
+async fn echo<T: serde::de::DeserializeOwned + schemars::JsonSchema + ToString>(value: T) -> String {
+    value.to_string()
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+struct Counter {
+    n: u32,
+}
+
+#[mcpwire::handlers]
+impl Counter {
+    #[tool]
+    fn bump(&mut self) -> u32 {
+        self.n += 1;
+        self.n
+    }
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+struct Counter;
+
+#[mcpwire::handlers]
+impl Counter {
+    #[tool]
+    fn count(self) -> u32 {
+        1
+    }
+}
+
+fn main() {}

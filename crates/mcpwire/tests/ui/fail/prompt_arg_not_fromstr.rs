@@ -1,0 +1,10 @@
+struct Language {
+    name: String,
+}
+
+#[mcpwire::prompt]
+fn review(language: Language) -> String {
+    format!("Review this {} code", language.name)
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[mcpwire::prompt]
+fn review() -> u32 {
+    3
+}
+
+fn main() {}

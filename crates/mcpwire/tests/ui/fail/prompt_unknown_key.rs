@@ -1,0 +1,6 @@
+#[mcpwire::prompt(titel = "Greeting")]
+fn greeting() -> String {
+    "Hello!".into()
+}
+
+fn main() {}

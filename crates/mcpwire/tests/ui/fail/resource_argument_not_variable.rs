@@ -1,0 +1,6 @@
+#[mcpwire::resource("users://{id}")]
+async fn user(id: u32, verbose: bool) -> String {
+    format!("user {id} {verbose}")
+}
+
+fn main() {}

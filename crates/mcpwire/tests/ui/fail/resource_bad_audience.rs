@@ -1,0 +1,6 @@
+#[mcpwire::resource("docs://readme", audience = "model")]
+async fn readme() -> String {
+    "# Hello".into()
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[mcpwire::resource("file:///{path")]
+async fn file(path: String) -> String {
+    path
+}
+
+fn main() {}

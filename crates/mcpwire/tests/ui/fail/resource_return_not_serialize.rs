@@ -1,0 +1,10 @@
+struct Page {
+    body: String,
+}
+
+#[mcpwire::resource("docs://page")]
+async fn page() -> Page {
+    Page { body: String::new() }
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+struct Id(u32);
+
+#[mcpwire::resource("users://{id}")]
+async fn user(id: Id) -> String {
+    format!("user {}", id.0)
+}
+
+fn main() {}

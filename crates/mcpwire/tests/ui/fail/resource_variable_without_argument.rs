@@ -1,0 +1,6 @@
+#[mcpwire::resource("users://{id}")]
+async fn user() -> String {
+    "someone".into()
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[mcpwire::tool]
+async fn read(file: std::fs::File) -> String {
+    format!("{file:?}")
+}
+
+fn main() {}

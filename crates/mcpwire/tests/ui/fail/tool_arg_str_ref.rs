@@ -1,0 +1,6 @@
+#[mcpwire::tool]
+async fn shout(word: &str) -> String {
+    word.to_uppercase()
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[mcpwire::tool("add")]
+async fn add(a: f64, b: f64) -> f64 {
+    a + b
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[mcpwire::tool]
+async fn greet() -> impl std::fmt::Display {
+    "hello"
+}
+
+fn main() {}

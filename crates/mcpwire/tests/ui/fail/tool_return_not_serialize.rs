@@ -1,0 +1,10 @@
+struct Report {
+    lines: u32,
+}
+
+#[mcpwire::tool]
+async fn report() -> Report {
+    Report { lines: 1 }
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+struct Calculator;
+
+#[mcpwire::handlers]
+impl Calculator {
+    #[tool]
+    #[prompt]
+    fn add(&self, a: f64, b: f64) -> String {
+        (a + b).to_string()
+    }
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[mcpwire::tool]
+async fn sum((a, b): (i64, i64)) -> i64 {
+    a + b
+}
+
+fn main() {}
