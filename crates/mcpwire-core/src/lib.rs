@@ -13,6 +13,7 @@ pub mod jsonrpc;
 #[doc(hidden)]
 pub mod macro_support;
 pub mod methods;
+pub mod param_headers;
 pub mod security;
 pub mod server;
 pub mod transport;

@@ -22,6 +22,8 @@ pub enum Wire {
     Memory,
     /// A spawned `fixture-server` process over stdio.
     Stdio,
+    /// Streamable HTTP on a loopback port.
+    Http,
 }
 
 /// One combination to run a test in.
@@ -64,6 +66,14 @@ pub fn setups() -> Vec<Setup> {
         },
         Setup {
             wire: Wire::Stdio,
+            mode: ConnectMode::Legacy(ProtocolVersion::V2025_11_25),
+        },
+        Setup {
+            wire: Wire::Http,
+            mode: ConnectMode::Auto,
+        },
+        Setup {
+            wire: Wire::Http,
             mode: ConnectMode::Legacy(ProtocolVersion::V2025_11_25),
         },
     ]
@@ -131,6 +141,22 @@ pub fn full_client(logs: Arc<Mutex<Vec<LoggingMessageNotificationParams>>>) -> C
         .on_logging(move |m| logs.lock().unwrap().push(m))
 }
 
+/// Serves `server` over Streamable HTTP on a free loopback port; returns the endpoint URL.
+/// The server runs until the test's runtime ends.
+pub async fn http_server(server: Server) -> String {
+    http_server_with(server, mcpwire_http::HttpConfig::default()).await
+}
+
+/// [`http_server`] with settings.
+pub async fn http_server_with(server: Server, config: mcpwire_http::HttpConfig) -> String {
+    let http = mcpwire_http::HttpServer::bind_with("127.0.0.1:0", server, config)
+        .await
+        .expect("bind");
+    let url = http.url();
+    tokio::spawn(http.run());
+    url
+}
+
 /// Connects a fully capable client to the fixture server.
 pub async fn connect(setup: Setup) -> Connected {
     connect_with(setup, None, |b| b).await
@@ -163,6 +189,11 @@ pub async fn connect_with(
             }
             let child = ChildProcess::from_command(cmd).expect("spawn fixture-server");
             builder.connect(Tap::new(child, recorder.clone())).await
+        }
+        Wire::Http => {
+            let url = http_server(fixture::server(page_size)).await;
+            let transport = mcpwire_http::HttpTransport::new(&url).expect("url");
+            builder.connect(Tap::new(transport, recorder.clone())).await
         }
     }
     .unwrap_or_else(|e| panic!("connecting {setup:?}: {e}"));

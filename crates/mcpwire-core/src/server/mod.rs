@@ -29,7 +29,9 @@ pub use registry::{
     RegistrationError, ResourceDef, ResourceLister, ResourceTemplateDef, ToolBuilder, ToolDef,
     is_valid_tool_name,
 };
-pub use router::{CatchPanic, CatchPanicLayer, McpService, Protocol, ProtocolLayer, Router};
+pub use router::{
+    CatchPanic, CatchPanicLayer, McpService, Protocol, ProtocolLayer, Router, probe_meta,
+};
 pub use session::{McpRequest, McpResponse, Negotiated, Phase, Session};
 
 use self::context::StateMap;
@@ -276,6 +278,21 @@ impl Server {
 
     pub(crate) fn supports(&self, v: ProtocolVersion) -> bool {
         self.shared.config.versions.contains(&v)
+    }
+
+    /// Whether revision `v` is served.
+    pub fn supports_version(&self, v: ProtocolVersion) -> bool {
+        self.supports(v)
+    }
+
+    /// Whether any revision of `era` is served.
+    pub fn serves_era(&self, era: Era) -> bool {
+        self.era_enabled(era)
+    }
+
+    /// The registered tool named `name`.
+    pub fn find_tool(&self, name: &str) -> Option<Arc<ToolDef>> {
+        self.registry().tools.get(name).cloned()
     }
 
     pub(crate) fn registry(&self) -> Arc<Registry> {

@@ -23,6 +23,7 @@ use super::schema::{input_schema_for, output_schema_for, wrap_output_schema};
 use crate::connection::BoxFuture;
 use crate::error::Error;
 use crate::jsonrpc::ErrorObject;
+use crate::param_headers::HeaderParam;
 use crate::types::{
     Icon, JsonObject, Meta, Prompt, PromptArgument, Resource, ResourceTemplate, Tool,
     ToolAnnotations,
@@ -68,6 +69,8 @@ pub struct ToolDef {
     pub(crate) tool: Tool,
     pub(crate) legacy_tool: Option<Tool>,
     pub(crate) handler: Arc<dyn ToolHandler>,
+    /// The arguments mirrored into `Mcp-Param-*` headers, validated once at registration.
+    header_params: Result<Arc<[HeaderParam]>, String>,
 }
 
 impl std::fmt::Debug for ToolDef {
@@ -93,10 +96,15 @@ impl ToolDef {
             }
             _ => None,
         };
+        let header_params = crate::param_headers::header_params(&tool.input_schema).map(Arc::from);
+        if let Err(why) = &header_params {
+            tracing::warn!(tool = %tool.name, "invalid x-mcp-header annotation: {why}");
+        }
         ToolDef {
             tool,
             legacy_tool,
             handler,
+            header_params,
         }
     }
 
@@ -115,6 +123,15 @@ impl ToolDef {
     /// The name.
     pub fn name(&self) -> &str {
         &self.tool.name
+    }
+
+    /// The arguments this tool mirrors into `Mcp-Param-{Name}` headers (2026-07-28 over HTTP),
+    /// or why its `x-mcp-header` annotations are invalid.
+    pub fn header_params(&self) -> Result<&[HeaderParam], &str> {
+        match &self.header_params {
+            Ok(p) => Ok(p),
+            Err(why) => Err(why),
+        }
     }
 
     /// Whether the structured output is wrapped as `{"result": ..}` for legacy clients.

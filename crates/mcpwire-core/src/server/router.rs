@@ -156,7 +156,9 @@ struct MetaProbe {
     meta: Option<RequestMeta>,
 }
 
-fn probe_meta(params: Option<&RawJson>) -> Result<Option<RequestMeta>, ErrorObject> {
+/// Reads the `_meta` of a request's params without parsing the rest (for transports that
+/// check it against headers before dispatch).
+pub fn probe_meta(params: Option<&RawJson>) -> Result<Option<RequestMeta>, ErrorObject> {
     let Some(p) = params else {
         return Ok(None);
     };

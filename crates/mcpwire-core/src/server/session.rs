@@ -40,6 +40,21 @@ pub struct Negotiated {
     pub client_info: Arc<Implementation>,
 }
 
+impl Negotiated {
+    /// What a handshake agreed on.
+    pub fn new(
+        version: ProtocolVersion,
+        capabilities: ClientCapabilities,
+        client_info: Implementation,
+    ) -> Self {
+        Negotiated {
+            version,
+            capabilities: Arc::new(capabilities),
+            client_info: Arc::new(client_info),
+        }
+    }
+}
+
 struct SessionState {
     negotiated: Option<Negotiated>,
     log_level: Option<LoggingLevel>,
@@ -74,6 +89,15 @@ impl Session {
             phase: watch::Sender::new(Phase::New),
             closed: CancellationToken::new(),
         })
+    }
+
+    /// A session that behaves as if the handshake had completed with `negotiated` (for
+    /// transports serving legacy clients without keeping sessions).
+    pub fn initialized(outbound: Arc<dyn Outbound>, negotiated: Negotiated) -> Arc<Session> {
+        let s = Session::new(outbound);
+        s.state.lock().unwrap().negotiated = Some(negotiated);
+        s.phase.send_replace(Phase::Ready);
+        s
     }
 
     /// A process-unique number identifying the session.
