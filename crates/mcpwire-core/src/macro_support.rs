@@ -107,16 +107,94 @@ pub fn invalid_arguments(message: String) -> CallToolResult {
     CallToolResult::error(format!("Invalid arguments: {message}"))
 }
 
-/// Turns any error of a handler into our error (keeping protocol errors).
-pub fn into_error<E: Into<crate::server::handler::BoxError>>(e: E) -> Error {
-    crate::server::handler::protocol_or_internal(e.into())
+/// A tool failure from any error (protocol errors stay protocol errors).
+pub fn tool_failure<E: HandlerError>(e: E) -> Result<CallToolResult, Error> {
+    crate::server::handler::tool_error(e.into_box_error())
 }
 
-/// A tool failure from any error (protocol errors stay protocol errors).
-pub fn tool_failure<E: Into<crate::server::handler::BoxError>>(
-    e: E,
-) -> Result<CallToolResult, Error> {
-    crate::server::handler::tool_error(e.into())
+/// The error type of a handler's `Result`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the error type of a #[tool], #[resource] or #[prompt] function",
+    label = "not convertible into `Box<dyn std::error::Error + Send + Sync>`",
+    note = "use `String`, `&'static str`, `mcpwire::Error`, `Box<dyn std::error::Error + Send + Sync>` or a type implementing `std::error::Error + Send + Sync + 'static`"
+)]
+pub trait HandlerError {
+    fn into_box_error(self) -> crate::server::handler::BoxError;
+}
+impl<E: Into<crate::server::handler::BoxError>> HandlerError for E {
+    fn into_box_error(self) -> crate::server::handler::BoxError {
+        self.into()
+    }
+}
+
+/// The error of a resource or prompt handler from any error (keeping protocol errors).
+pub fn handler_error<E: HandlerError>(e: E) -> Error {
+    crate::server::handler::protocol_or_internal(e.into_box_error())
+}
+
+/// A receiver taken by value (`self`) is a clone of the shared value.
+#[diagnostic::on_unimplemented(
+    message = "a #[handlers] method taking `self` needs `{Self}: Clone`",
+    label = "`self` by value is a clone of the shared value",
+    note = "derive or implement `Clone`, or take `&self` or `self: Arc<Self>` instead"
+)]
+pub trait CloneReceiver {}
+impl<T: Clone> CloneReceiver for T {}
+
+/// Compile-time check for a `self` receiver: the only error a missing `Clone` gives.
+pub const fn assert_clone_receiver<T: CloneReceiver + ?Sized>() {}
+
+// The clone itself, `(&&Probe::<Self>::NEW).clone_tag().clone_of(&value)`, falls back to
+// an unreachable stand-in when `Self` is not `Clone` (reported by the check above).
+pub struct CloneYes;
+pub struct CloneNo;
+
+impl CloneYes {
+    pub fn clone_of<T: Clone>(self, value: &T) -> T {
+        value.clone()
+    }
+}
+impl CloneNo {
+    pub fn clone_of<T>(self, _value: &T) -> T {
+        unreachable!("rejected at compile time by assert_clone_receiver")
+    }
+}
+
+pub trait CloneTagYes {
+    fn clone_tag(self) -> CloneYes;
+}
+impl<T: Clone> CloneTagYes for &&Probe<T> {
+    fn clone_tag(self) -> CloneYes {
+        CloneYes
+    }
+}
+pub trait CloneTagNo {
+    fn clone_tag(self) -> CloneNo;
+}
+impl<T: ?Sized> CloneTagNo for &Probe<T> {
+    fn clone_tag(self) -> CloneNo {
+        CloneNo
+    }
+}
+
+/// How a `#[prompt]` function's return value becomes the prompt's messages.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned from a #[prompt] function",
+    label = "not a prompt result",
+    note = "return a `String` or `&'static str` (one user message), a `PromptMessage`, a `Vec<PromptMessage>` or a `GetPromptResult` (wrapped in `Result` to report errors)"
+)]
+pub trait PromptOutput {
+    fn into_prompt(self) -> Result<GetPromptResult, Error>;
+}
+impl<T: IntoPromptResult> PromptOutput for T {
+    fn into_prompt(self) -> Result<GetPromptResult, Error> {
+        self.into_prompt_result()
+    }
+}
+
+/// Converts what a `#[prompt]` function returned.
+pub fn prompt_result<T: PromptOutput>(v: T) -> Result<GetPromptResult, Error> {
+    v.into_prompt()
 }
 
 /// Parses a template variable into `T`.
@@ -210,23 +288,31 @@ impl JsonTag {
 
 /// The return type of a `#[tool]` or `#[resource]` function must be convertible.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be returned from a #[tool] or #[resource] function",
+    message = "`{Self}` cannot be returned from a #[tool] function",
     label = "this return type is neither a result type nor `Serialize + JsonSchema`",
     note = "return a `String`, content blocks, a `CallToolResult`, `Json<T>`, or a type that derives `Serialize` and `JsonSchema` (wrapped in `Result` to report errors)"
 )]
 pub trait ToolOutput {}
 
+/// The return type of a `#[resource]` function must be convertible.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned from a #[resource] function",
+    label = "this return type is neither a resource body nor `Serialize`",
+    note = "return a `String` (text), a `Vec<u8>` (binary), `ResourceContents`, a `ReadResourceResult`, `Json<T>`, or a type that derives `Serialize` (sent as JSON), wrapped in `Result` to report errors"
+)]
+pub trait ResourceOutput {}
+
 impl UnsupportedTag {
     pub fn convert<T: ToolOutput>(self, _v: T) -> Result<CallToolResult, Error> {
         unreachable!("ToolOutput has no implementations")
     }
-    pub fn read<T: ToolOutput>(
+    pub fn read<T: ResourceOutput>(
         self,
         _v: T,
         _uri: &str,
         _mime: Option<&str>,
     ) -> Result<ReadResourceResult, Error> {
-        unreachable!("ToolOutput has no implementations")
+        unreachable!("ResourceOutput has no implementations")
     }
 }
 
@@ -381,18 +467,86 @@ pub fn completion<M: 'static, F: CompleteFn<M>>(f: F) -> impl CompletionHandler 
 
 // ---- Arguments, one parameter at a time. ----
 
-/// A type a `#[tool]` argument can have.
+// The check the generated code makes, `(&&&&Probe::<T>::NEW).arg_check().check::<T>()`:
+// autoref specialisation picks the tag for what `T` implements, and each failing tag
+// requires a trait with no implementations, so a bad type gives exactly one error that
+// says what is missing (a blanket impl with two bounds reports each missing bound).
+
+/// `T` derives `Deserialize` but not `JsonSchema`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a #[tool] argument: it implements `Deserialize` but not `JsonSchema`",
+    label = "the input schema is generated from this type",
+    note = "add `#[derive(schemars::JsonSchema)]` to the type (tool arguments implement both `serde::Deserialize` and `schemars::JsonSchema`)"
+)]
+pub trait MissingJsonSchema {}
+
+/// `T` derives `JsonSchema` but not `Deserialize`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a #[tool] argument: it implements `JsonSchema` but not `Deserialize`",
+    label = "the argument is deserialized from the request into this type",
+    note = "add `#[derive(serde::Deserialize)]` to the type (tool arguments implement both `serde::Deserialize` and `schemars::JsonSchema`)"
+)]
+pub trait MissingDeserialize {}
+
+/// `T` is no JSON value type at all.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a #[tool] argument",
     label = "neither a JSON value type nor an extractor",
     note = "tool arguments implement `serde::Deserialize` and `schemars::JsonSchema` (derive both, or take a `Json`-friendly type such as `String`, numbers, `Vec<T>`, `Option<T>`)",
     note = "to receive something other than an argument, use an extractor: `RequestContext`, `State<T>`, `Extension<T>` or `CancellationToken`"
 )]
-pub trait ToolArgument {}
-impl<T: serde::de::DeserializeOwned + schemars::JsonSchema> ToolArgument for T {}
+pub trait NotAToolArgument {}
 
-/// Compile-time check that `T` can be a tool argument; the only error a bad argument type gives.
-pub const fn assert_tool_argument<T: ToolArgument + ?Sized>() {}
+pub struct ArgOk;
+pub struct ArgNoSchema;
+pub struct ArgNoDeserialize;
+pub struct ArgNeither;
+
+impl ArgOk {
+    pub const fn check<T: ?Sized>(self) {}
+}
+impl ArgNoSchema {
+    pub const fn check<T: MissingJsonSchema + ?Sized>(self) {}
+}
+impl ArgNoDeserialize {
+    pub const fn check<T: MissingDeserialize + ?Sized>(self) {}
+}
+impl ArgNeither {
+    pub const fn check<T: NotAToolArgument + ?Sized>(self) {}
+}
+
+pub trait ArgCheckOk {
+    fn arg_check(self) -> ArgOk;
+}
+impl<T: serde::de::DeserializeOwned + schemars::JsonSchema> ArgCheckOk for &&&&Probe<T> {
+    fn arg_check(self) -> ArgOk {
+        ArgOk
+    }
+}
+pub trait ArgCheckNoSchema {
+    fn arg_check(self) -> ArgNoSchema;
+}
+impl<T: serde::de::DeserializeOwned> ArgCheckNoSchema for &&&Probe<T> {
+    fn arg_check(self) -> ArgNoSchema {
+        ArgNoSchema
+    }
+}
+pub trait ArgCheckNoDeserialize {
+    fn arg_check(self) -> ArgNoDeserialize;
+}
+impl<T: schemars::JsonSchema + ?Sized> ArgCheckNoDeserialize for &&Probe<T> {
+    fn arg_check(self) -> ArgNoDeserialize {
+        ArgNoDeserialize
+    }
+}
+pub trait ArgCheckNeither {
+    fn arg_check(self) -> ArgNeither;
+}
+impl<T: ?Sized> ArgCheckNeither for &Probe<T> {
+    fn arg_check(self) -> ArgNeither {
+        ArgNeither
+    }
+}
 
 /// A type a `#[resource]` template variable or `#[prompt]` argument can have.
 #[diagnostic::on_unimplemented(
@@ -483,10 +637,10 @@ impl ArgTag {
 
 impl NoArgTag {
     pub fn take<T>(self, _map: &mut JsonObject, _name: &str) -> Result<T, String> {
-        unreachable!("rejected at compile time by assert_tool_argument")
+        unreachable!("rejected at compile time by the arg_check probe")
     }
     pub fn take_all<T>(self, _map: &mut JsonObject) -> Result<T, String> {
-        unreachable!("rejected at compile time by assert_tool_argument")
+        unreachable!("rejected at compile time by the arg_check probe")
     }
     pub fn schema<T: ?Sized>(self, _generator: &mut schemars::SchemaGenerator) -> JsonObject {
         JsonObject::new()

@@ -22,6 +22,11 @@ impl Errors {
         self.push(syn::Error::new(span, msg));
     }
 
+    /// An error spanning all of `tokens` (from its first to its last token).
+    pub(crate) fn spanned(&mut self, tokens: impl ToTokens, msg: impl std::fmt::Display) {
+        self.push(syn::Error::new_spanned(tokens, msg));
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_none()
     }
@@ -106,17 +111,22 @@ pub(crate) fn parse_opts(
     opts.items.retain(|o| {
         let k = o.key.to_string();
         if !valid.contains(&k.as_str()) {
-            errors.at(
-                o.key.span(),
+            let msg = if what == "#[arg]" && ALL_ARG_KEYS.contains(&k.as_str()) {
+                misplaced_arg_key(&k, valid)
+            } else {
                 format!(
                     "unknown {what} option `{k}`; expected one of: {}",
                     valid.join(", ")
-                ),
-            );
+                )
+            };
+            errors.at(o.key.span(), msg);
             return false;
         }
         if seen.contains(&k) && !repeatable.contains(&k.as_str()) {
-            errors.at(o.key.span(), format!("duplicate {what} option `{k}`"));
+            errors.at(
+                o.key.span(),
+                format!("duplicate {what} option `{k}`: give it once"),
+            );
             return false;
         }
         seen.push(k);
@@ -269,6 +279,10 @@ pub(crate) struct ArgOpts {
     pub(crate) complete: Option<Path>,
     pub(crate) rename: Option<LitStr>,
     pub(crate) flatten: bool,
+    /// Where `flatten` was written.
+    pub(crate) flatten_span: Option<Span>,
+    /// Where `default` was written.
+    pub(crate) default_span: Option<Span>,
 }
 
 pub(crate) struct Param {
@@ -321,6 +335,21 @@ pub(crate) fn result_ok(ty: &Type) -> Option<&Type> {
     }
 }
 
+/// The `E` of `Result<T, E>`, when `ty` is written with both parameters.
+pub(crate) fn result_err(ty: &Type) -> Option<&Type> {
+    let seg = last_segment(ty)?;
+    if seg.ident != "Result" {
+        return None;
+    }
+    match &seg.arguments {
+        syn::PathArguments::AngleBracketed(a) => match a.args.iter().nth(1) {
+            Some(syn::GenericArgument::Type(t)) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 pub(crate) fn kind_of(ty: &Type) -> Kind {
     let by_ref = matches!(ty, Type::Reference(_));
     match last_segment(ty).map(|s| s.ident.to_string()).as_deref() {
@@ -329,6 +358,36 @@ pub(crate) fn kind_of(ty: &Type) -> Kind {
         Some("Extension") if !by_ref => Kind::Extension,
         Some("CancellationToken") if !by_ref => Kind::Cancellation,
         _ => Kind::Value,
+    }
+}
+
+/// Every `#[arg]` option of any attribute; each attribute accepts some of them.
+const ALL_ARG_KEYS: &[&str] = &["description", "default", "complete", "name", "flatten"];
+
+/// Why `key`, valid on the arguments of another attribute, is not valid here.
+fn misplaced_arg_key(key: &str, valid: &[&str]) -> String {
+    let why = match key {
+        "complete" => {
+            "`complete` is for #[prompt] arguments and #[resource] template variables: tool arguments do not complete"
+        }
+        "default" => {
+            "`default` is for #[tool] arguments: make this argument optional with `Option<T>` instead"
+        }
+        "flatten" => "`flatten` is for #[tool] arguments only",
+        _ => "unknown #[arg] option",
+    };
+    format!("{why}; expected one of: {}", valid.join(", "))
+}
+
+/// Removes the doc comments and `#[arg]` attributes of the parameters of a signature,
+/// without reading them (for items that are reported as errors).
+pub(crate) fn strip_param_attrs(inputs: &mut syn::punctuated::Punctuated<FnArg, syn::Token![,]>) {
+    for input in inputs.iter_mut() {
+        let attrs = match input {
+            FnArg::Typed(pt) => &mut pt.attrs,
+            FnArg::Receiver(r) => &mut r.attrs,
+        };
+        attrs.retain(|a| !a.path().is_ident("doc") && !a.path().is_ident("arg"));
     }
 }
 
@@ -360,10 +419,16 @@ pub(crate) fn take_params(
                 for o in &parsed.items {
                     match o.name().as_str() {
                         "description" => opts.description = o.string(errors),
-                        "default" => opts.default = o.expr(errors),
+                        "default" => {
+                            opts.default = o.expr(errors);
+                            opts.default_span = Some(o.key.span());
+                        }
                         "complete" => opts.complete = o.path(errors),
                         "name" => opts.rename = o.string(errors),
-                        "flatten" => opts.flatten = o.flag(errors).unwrap_or(false),
+                        "flatten" => {
+                            opts.flatten = o.flag(errors).unwrap_or(false);
+                            opts.flatten_span = Some(o.key.span());
+                        }
                         _ => {}
                     }
                 }
@@ -389,17 +454,15 @@ pub(crate) fn take_params(
             );
         }
         if let (Kind::Value, Type::Reference(r)) = (kind, &*pt.ty) {
-            {
-                errors.at(
-                    r.span(),
-                    "arguments are parsed from the request and must be owned: use `String` instead of `&str`, `Vec<T>` instead of `&[T]`",
-                );
-            }
+            errors.spanned(
+                r,
+                "arguments are parsed from the request and must be owned: use `String` instead of `&str`, `Vec<T>` instead of `&[T]`",
+            );
         }
         if let Type::ImplTrait(t) = &*pt.ty {
-            errors.at(
-                t.span(),
-                "`impl Trait` arguments are not supported: name the type",
+            errors.spanned(
+                t,
+                "`impl Trait` arguments are not supported: name the type (e.g. `String` instead of `impl Into<String>`)",
             );
         }
         params.push(Param {
@@ -441,6 +504,35 @@ pub(crate) fn extract(
     })
 }
 
+/// The statement adding completion function `f` for argument `wire` to `__def`. Spanned
+/// at `f` throughout, so that a function with the wrong signature gives one error there
+/// (rustc reports the same unmet bound at the same place once).
+pub(crate) fn completion_stmt(krate: &Path, wire: &str, f: &Path) -> TokenStream {
+    let span = f.span();
+    let krate = respan(krate.to_token_stream(), span);
+    quote::quote_spanned! {span=>
+        let __def = __def.complete(#wire, #krate::__private::completion(#f));
+    }
+}
+
+/// `tokens` with every span set to `span`: generated code that rustc reports as one
+/// expression at the user's token, without a second label at the attribute.
+pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut inner = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                inner.set_span(span);
+                t = proc_macro2::TokenTree::Group(inner);
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
+}
+
 /// `Some("...")` / `None` tokens for an optional string.
 pub(crate) fn opt_str(s: Option<&str>) -> TokenStream {
     match s {
@@ -473,8 +565,8 @@ pub(crate) fn named_return(sig: &syn::Signature, errors: &mut Errors) -> Type {
         syn::ReturnType::Default => syn::parse_quote!(()),
         syn::ReturnType::Type(_, ty) => {
             if let Type::ImplTrait(t) = &**ty {
-                errors.at(
-                    t.span(),
+                errors.spanned(
+                    t,
                     "name the return type: `impl Trait` cannot be converted into a result",
                 );
             }

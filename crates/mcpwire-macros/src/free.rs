@@ -4,7 +4,6 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ItemFn, Path, Type};
 
 use crate::common::{Errors, cfg_attrs, doc_attrs};
@@ -42,30 +41,59 @@ pub(crate) fn expand(
     krate: &Path,
     errors: &mut Errors,
     build: impl FnOnce(&mut ItemFn, &Path, &mut Errors, Ident) -> TokenStream,
+    what: &str,
     trait_name: TokenStream,
     method: TokenStream,
     def_ty: TokenStream,
 ) -> TokenStream {
-    let what = "this attribute";
     if let Some(FnArg::Receiver(r)) = func.sig.inputs.first() {
-        errors.at(
-            r.span(),
-            format!("{what} on a method needs #[handlers] on the `impl` block around it"),
+        // A method of an `impl` block: no struct can go there, so keep just the method.
+        errors.spanned(
+            r,
+            format!(
+                "#[{what}] on a method needs #[handlers] on the `impl` block around it: add `#[mcpwire::handlers]` above the `impl`"
+            ),
         );
+        crate::common::strip_param_attrs(&mut func.sig.inputs);
+        let errs = std::mem::take(errors).into_tokens();
+        return quote!(#func #errs);
+    }
+    // The unit struct named after the function is in scope in its body, where a parameter
+    // of the same name would be a pattern matching the struct: say so, and leave the body
+    // out so that it adds no errors of its own.
+    let mut clash = false;
+    for input in &func.sig.inputs {
+        let FnArg::Typed(pt) = input else { continue };
+        let syn::Pat::Ident(p) = &*pt.pat else {
+            continue;
+        };
+        if p.ident == func.sig.ident {
+            clash = true;
+            errors.at(
+                p.ident.span(),
+                format!(
+                    "a parameter cannot have the function's name: #[{what}] makes `{name}` a unit struct; rename the parameter and keep the name clients send with `#[arg(name = \"{name}\")]`",
+                    name = p.ident
+                ),
+            );
+        }
     }
     if !func.sig.generics.params.is_empty() {
-        errors.at(
-            func.sig.generics.span(),
+        errors.spanned(
+            &func.sig.generics,
             "generic functions cannot be registered: make it a method of a generic `impl` block marked #[handlers]",
         );
     }
-    if func.sig.constness.is_some()
-        || func.sig.abi.is_some()
-        || !matches!(func.sig.safety, syn::Safety::Default)
-    {
-        errors.at(
-            func.sig.fn_token.span(),
-            "handlers are plain `fn` or `async fn`",
+    if let Some(c) = &func.sig.constness {
+        errors.spanned(c, "handlers are plain `fn` or `async fn`: remove `const`");
+    }
+    if let syn::Safety::Unsafe(u) = &func.sig.safety {
+        errors.spanned(u, "handlers are plain `fn` or `async fn`: remove `unsafe`");
+    }
+    if let Some(abi) = &func.sig.abi {
+        errors.spanned(
+            abi,
+            "handlers are plain `fn` or `async fn`: remove the `extern` ABI",
         );
     }
     let ident = func.sig.ident.clone();
@@ -91,6 +119,7 @@ pub(crate) fn expand(
     if !errors.is_empty() {
         // Keep the item so that only the reported mistakes show up.
         let errs = std::mem::take(errors).into_tokens();
+        let inner_fn = (!clash).then_some(inner_fn);
         return quote! {
             #struct_item
             #(#cfgs)*

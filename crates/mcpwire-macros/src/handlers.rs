@@ -39,16 +39,22 @@ fn receiver(f: &syn::ImplItemFn, errors: &mut Errors) -> Receiver {
                 );
                 Receiver::Ref
             }
-            ReceiverKind::Value => Receiver::Value,
+            ReceiverKind::Value => Receiver::Value(r.self_token.span),
             ReceiverKind::Typed(_, ty) => {
                 let arc = matches!(&**ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Arc"));
                 if !arc {
-                    errors.at(ty.span(), "take `&self`, `self` or `self: Arc<Self>`");
+                    errors.spanned(
+                        ty,
+                        "handlers share one value behind an `Arc`: take `&self`, `self` (with `Self: Clone`) or `self: Arc<Self>`",
+                    );
                 }
                 Receiver::Arc
             }
             _ => {
-                errors.at(r.span(), "take `&self`, `self` or `self: Arc<Self>`");
+                errors.spanned(
+                    r,
+                    "handlers share one value behind an `Arc`: take `&self`, `self` (with `Self: Clone`) or `self: Arc<Self>`",
+                );
                 Receiver::Ref
             }
         },
@@ -86,9 +92,9 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             match marker(&a) {
                 Some(m) => {
                     if found.is_some() {
-                        errors.at(
-                            a.span(),
-                            "a method can be one tool, resource or prompt, not several",
+                        errors.spanned(
+                            &a,
+                            "a method can be one tool, resource or prompt, not several: remove this attribute, or move it to a method of its own",
                         );
                         continue;
                     }
@@ -106,8 +112,8 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             continue;
         };
         if !f.sig.generics.params.is_empty() {
-            errors.at(
-                f.sig.generics.span(),
+            errors.spanned(
+                &f.sig.generics,
                 "handler methods cannot be generic; make the `impl` block generic instead",
             );
         }
@@ -159,15 +165,26 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             }
         }
     }
-    if !errors.is_empty() {
-        return crate::common::with_errors(imp, errors);
-    }
     let self_ty = &imp.self_ty;
     let (impl_generics, _, where_clause) = imp.generics.split_for_impl();
     let mut predicates = where_clause
         .map(|w| w.predicates.clone())
         .unwrap_or_default();
     predicates.push(syn::parse_quote!(Self: ::core::marker::Send + ::core::marker::Sync + 'static));
+    if !errors.is_empty() {
+        // Keep the block and a stand-in `Handlers` impl, so that registering the type
+        // adds no error of its own.
+        let errs = errors.into_tokens();
+        return quote! {
+            #imp
+            impl #impl_generics #krate::__private::Handlers for #self_ty where #predicates {
+                fn definitions(self: ::std::sync::Arc<Self>) -> #krate::__private::Definitions {
+                    ::core::unreachable!("#[handlers] reported a compile error")
+                }
+            }
+            #errs
+        };
+    }
     quote! {
         #imp
         impl #impl_generics #krate::__private::Handlers for #self_ty where #predicates {

@@ -7,7 +7,7 @@ use syn::{Expr, Ident, LitStr, Path};
 
 use crate::common::{
     Errors, Kind, docs, extract, meta_tokens, named_return, opt_str, option_inner, parse_opts,
-    take_params,
+    respan, result_err, result_ok, take_params,
 };
 use crate::tool::Callee;
 
@@ -114,9 +114,7 @@ pub(crate) fn prompt_def(input: PromptInput<'_>, errors: &mut Errors) -> TokenSt
             __a
         }});
         if let Some(f) = &p.opts.complete {
-            completions.push(
-                quote!(let __def = __def.complete(#wire, #krate::__private::completion(#f));),
-            );
+            completions.push(crate::common::completion_stmt(krate, &wire, f));
         }
         stmts.push(match option_inner(ty) {
             Some(inner) => quote_spanned! {ty.span()=>
@@ -129,14 +127,26 @@ pub(crate) fn prompt_def(input: PromptInput<'_>, errors: &mut Errors) -> TokenSt
             },
         });
     }
-    let call = callee.call(&bindings);
+    let call = callee.call(krate, &bindings);
     let call = if sig.asyncness.is_some() {
         quote!(#call.await)
     } else {
         call
     };
-    let convert = quote_spanned! {ret.span()=>
-        #krate::__private::IntoPromptResult::into_prompt_result(__out)
+    // Each conversion is spanned at the type it converts, where a wrong type is reported.
+    let convert = match result_ok(&ret) {
+        Some(ok_ty) => {
+            let err_span = result_err(&ret).map_or(ret.span(), Spanned::span);
+            let ok = respan(quote!(#krate::__private::prompt_result(__v)), ok_ty.span());
+            let failure = respan(quote!(#krate::__private::handler_error(__e)), err_span);
+            quote! {
+                match __out {
+                    ::core::result::Result::Ok(__v) => #ok,
+                    ::core::result::Result::Err(__e) => ::core::result::Result::Err(#failure),
+                }
+            }
+        }
+        None => respan(quote!(#krate::__private::prompt_result(__out)), ret.span()),
     };
     let capture = callee.capture();
     let capture_outer = match &callee {
@@ -205,6 +215,7 @@ pub(crate) fn expand_free(attr: TokenStream, item: TokenStream) -> TokenStream {
                 errors,
             )
         },
+        "prompt",
         quote!(IntoPromptDef),
         quote!(into_prompt_def),
         quote!(PromptDef),

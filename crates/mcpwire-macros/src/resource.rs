@@ -7,7 +7,7 @@ use syn::{Expr, Ident, LitStr, Path};
 
 use crate::common::{
     Errors, Kind, docs, extract, meta_tokens, named_return, opt_str, option_inner, parse_opts,
-    result_ok, take_params,
+    respan, result_err, result_ok, take_params,
 };
 use crate::tool::Callee;
 
@@ -142,15 +142,20 @@ pub(crate) fn resource_def(input: ResourceInput<'_>, errors: &mut Errors) -> Tok
     let Some(uri) = opts.uri.clone() else {
         return quote!(::core::unreachable!());
     };
-    let vars = match template_variables(&uri.value()) {
-        Ok(v) => v,
+    let (vars, template_ok) = match template_variables(&uri.value()) {
+        Ok(v) => (v, true),
         Err(e) => {
-            errors.at(uri.span(), format!("invalid URI template: {e}"));
-            Vec::new()
+            errors.at(
+                uri.span(),
+                format!("invalid URI template: {e}; write variables as `{{name}}` (RFC 6570)"),
+            );
+            (Vec::new(), false)
         }
     };
     let values: Vec<&crate::common::Param> =
         params.iter().filter(|p| p.kind == Kind::Value).collect();
+    // An invalid template has no variables to match arguments against: its error is enough.
+    let values_to_check: &[&crate::common::Param] = if template_ok { &values } else { &[] };
     for v in &vars {
         if !values.iter().any(|p| p.name.as_deref() == Some(v.as_str())) {
             errors.at(
@@ -159,7 +164,7 @@ pub(crate) fn resource_def(input: ResourceInput<'_>, errors: &mut Errors) -> Tok
             );
         }
     }
-    for p in &values {
+    for p in values_to_check {
         let name = p.name.clone().unwrap_or_default();
         if !vars.contains(&name) {
             errors.at(
@@ -220,7 +225,7 @@ pub(crate) fn resource_def(input: ResourceInput<'_>, errors: &mut Errors) -> Tok
             },
         });
     }
-    let call = callee.call(&bindings);
+    let call = callee.call(krate, &bindings);
     let call = if sig.asyncness.is_some() {
         quote!(#call.await)
     } else {
@@ -230,16 +235,18 @@ pub(crate) fn resource_def(input: ResourceInput<'_>, errors: &mut Errors) -> Tok
         Some(t) => (t.clone(), true),
         None => (ret.clone(), false),
     };
-    let read = quote_spanned! {ret.span()=>{
+    let read = quote_spanned! {ok_ty.span()=>{
         #[allow(unused_imports)]
         use #krate::__private::{ReadTagInto as _, ReadTagJson as _, ReadTagOther as _};
         (&&&#krate::__private::Probe::<#ok_ty>::NEW).read_tag().read(__v, &__uri, __mime)
     }};
     let convert = if is_result {
+        let err_span = result_err(&ret).map_or(ret.span(), Spanned::span);
+        let failure = respan(quote!(#krate::__private::handler_error(__e)), err_span);
         quote! {
             match __out {
                 ::core::result::Result::Ok(__v) => #read,
-                ::core::result::Result::Err(__e) => ::core::result::Result::Err(#krate::__private::into_error(__e)),
+                ::core::result::Result::Err(__e) => ::core::result::Result::Err(#failure),
             }
         }
     } else {
@@ -267,7 +274,7 @@ pub(crate) fn resource_def(input: ResourceInput<'_>, errors: &mut Errors) -> Tok
         let completions = values.iter().filter_map(|p| {
             let f = p.opts.complete.as_ref()?;
             let wire = p.name.clone().unwrap_or_default();
-            Some(quote!(let __def = __def.complete(#wire, #krate::__private::completion(#f));))
+            Some(crate::common::completion_stmt(krate, &wire, f))
         });
         let list = opts
             .list
@@ -289,16 +296,11 @@ pub(crate) fn resource_def(input: ResourceInput<'_>, errors: &mut Errors) -> Tok
             #krate::__private::AnyResourceDef::Template(__def)
         }}
     } else {
-        if let Some(l) = &opts.list {
-            errors.at(
-                l.span(),
-                "`list` enumerates the instances of a URI template; this URI has no variables",
+        if let Some(l) = opts.list.as_ref().filter(|_| template_ok) {
+            errors.spanned(
+                l,
+                "`list` enumerates the instances of a URI template; this URI has no variables: remove `list`, or add `{variables}` to the URI",
             );
-        }
-        for p in &values {
-            if p.opts.complete.is_some() {
-                errors.at(p.span, "only template variables complete");
-            }
         }
         quote! {{
             #capture_outer
@@ -345,6 +347,7 @@ pub(crate) fn expand_free(attr: TokenStream, item: TokenStream) -> TokenStream {
                 errors,
             )
         },
+        "resource",
         quote!(IntoResourceDef),
         quote!(into_resource_def),
         quote!(AnyResourceDef),

@@ -1,13 +1,13 @@
 //! `#[tool]`: a function or method becomes an MCP tool.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, LitStr, Path};
 
 use crate::common::{
     Errors, Kind, Param, docs, extract, meta_tokens, named_return, opt_str, option_inner,
-    parse_opts, result_ok, take_params,
+    parse_opts, respan, result_err, result_ok, take_params,
 };
 
 pub(crate) const KEYS: &[&str] = &[
@@ -41,20 +41,33 @@ pub(crate) enum Receiver {
     Ref,
     /// `self: Arc<Self>`.
     Arc,
-    /// `self` (needs `Self: Clone`).
-    Value,
+    /// `self` (needs `Self: Clone`); the span of `self`, where a missing `Clone` is reported.
+    Value(Span),
     /// No receiver: an associated function.
     None,
 }
 
 impl Callee {
-    pub(crate) fn call(&self, args: &[Ident]) -> TokenStream {
+    pub(crate) fn call(&self, krate: &Path, args: &[Ident]) -> TokenStream {
         match self {
             Callee::Free(f) => quote!(#f(#(#args),*)),
             Callee::Method { ident, receiver } => match receiver {
                 Receiver::Ref => quote!(__this.#ident(#(#args),*)),
                 Receiver::Arc => quote!(::std::sync::Arc::clone(&__this).#ident(#(#args),*)),
-                Receiver::Value => quote!((*__this).clone().#ident(#(#args),*)),
+                Receiver::Value(span) => {
+                    // Spanned at `self`, so that a missing `Clone` is reported there.
+                    let check = quote_spanned! {*span=>
+                        #krate::__private::assert_clone_receiver::<Self>();
+                    };
+                    quote! {
+                        ({
+                            #[allow(unused_imports)]
+                            use #krate::__private::{CloneTagYes as _, CloneTagNo as _};
+                            #check
+                            (&&#krate::__private::Probe::<Self>::NEW).clone_tag().clone_of(&*__this)
+                        }).#ident(#(#args),*)
+                    }
+                }
                 Receiver::None => quote!(Self::#ident(#(#args),*)),
             },
         }
@@ -121,11 +134,17 @@ pub(crate) fn check_name(name: &str, span: Span, errors: &mut Errors) {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
     if !ok {
+        let why = if name.contains(' ') {
+            " (no spaces)".to_owned()
+        } else if name.len() > 128 {
+            format!(" (this one has {})", name.len())
+        } else {
+            String::new()
+        };
         errors.at(
             span,
             format!(
-                "invalid tool name `{name}`: use 1 to 128 characters from A-Z, a-z, 0-9, `_`, `-` and `.`{}",
-                if name.contains(' ') { " (no spaces)" } else { "" }
+                "invalid tool name `{name}`: use 1 to 128 characters from A-Z, a-z, 0-9, `_`, `-` and `.`{why}"
             ),
         );
     }
@@ -169,10 +188,10 @@ pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream
 
     let values: Vec<&Param> = params.iter().filter(|p| p.kind == Kind::Value).collect();
     let flattened: Vec<&Param> = values.iter().copied().filter(|p| p.opts.flatten).collect();
-    if flattened.len() > 1 {
+    for extra in flattened.iter().skip(1) {
         errors.at(
-            flattened[1].span,
-            "only one argument can be `#[arg(flatten)]`",
+            extra.opts.flatten_span.unwrap_or(extra.span),
+            "only one argument can be `#[arg(flatten)]`: merge the structs into one, or pass this one as a named argument",
         );
     }
     for p in &values {
@@ -180,7 +199,10 @@ pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream
             errors.at(p.span, "tool arguments do not complete; `complete` is for #[prompt] arguments and #[resource] variables");
         }
         if p.opts.flatten && p.opts.default.is_some() {
-            errors.at(p.span, "a flattened argument cannot have a default");
+            errors.at(
+                p.opts.default_span.unwrap_or(p.span),
+                "a flattened argument cannot have a default: remove `default`, and give the struct's fields `#[serde(default)]` instead",
+            );
         }
     }
 
@@ -245,8 +267,14 @@ pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream
             extractors.extend(extract(krate, p, b, &ctx));
             continue;
         }
+        // One error for a bad type, at the type, saying what it lacks. The checked type is
+        // respanned at its first token, where the method call is: the error then has one
+        // label there rather than a second one for the call.
+        let checked = respan(ty.to_token_stream(), ty.span());
         asserts.push(quote_spanned! {ty.span()=>
-            #krate::__private::assert_tool_argument::<#ty>();
+            #[allow(unused_imports)]
+            use #krate::__private::{ArgCheckOk as _, ArgCheckNoSchema as _, ArgCheckNoDeserialize as _, ArgCheckNeither as _};
+            (&&&&#krate::__private::Probe::<#ty>::NEW).arg_check().check::<#checked>();
         });
         let take = if p.opts.flatten {
             quote!((&&#krate::__private::Probe::<#ty>::NEW).arg_tag().take_all::<#ty>(&mut __map))
@@ -300,28 +328,39 @@ pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream
         }
     };
 
-    let call = callee.call(&bindings);
+    let call = callee.call(krate, &bindings);
     let call = if is_async { quote!(#call.await) } else { call };
     let (ok_ty, is_result) = match result_ok(&ret) {
         Some(t) => (t.clone(), true),
         None => (ret.clone(), false),
     };
     let convert_value = match &opts.text {
-        Some(render) => quote! {{
-            let __text: ::std::string::String = #render(&__v);
-            #krate::__private::JsonTag.convert_with_text(__v, __text)
-        }},
-        None => quote_spanned! {ret.span()=>{
+        Some(render) => {
+            // Called directly (so that deref coercions apply, as in `fn(&[T])` for a
+            // `Vec<T>`), spanned at the function so that a wrong signature is reported there.
+            let text = respan(quote!(#render(&__v)), render.span());
+            let convert = respan(
+                quote!(#krate::__private::JsonTag.convert_with_text(__v, __text)),
+                ok_ty.span(),
+            );
+            quote! {{
+                let __text: ::std::string::String = #text;
+                #convert
+            }}
+        }
+        None => quote_spanned! {ok_ty.span()=>{
             #[allow(unused_imports)]
             use #krate::__private::{TagInto as _, TagJson as _, TagOther as _};
             (&&&#krate::__private::Probe::<#ok_ty>::NEW).tag().convert(__v)
         }},
     };
     let convert = if is_result {
+        let err_span = result_err(&ret).map_or(ret.span(), Spanned::span);
+        let failure = respan(quote!(#krate::__private::tool_failure(__e)), err_span);
         quote! {
             match __out {
                 ::core::result::Result::Ok(__v) => #convert_value,
-                ::core::result::Result::Err(__e) => #krate::__private::tool_failure(__e),
+                ::core::result::Result::Err(__e) => #failure,
             }
         }
     } else {
@@ -419,6 +458,7 @@ pub(crate) fn expand_free(attr: TokenStream, item: TokenStream) -> TokenStream {
                 errors,
             )
         },
+        "tool",
         quote!(IntoToolDef),
         quote!(into_tool_def),
         quote!(ToolDef),

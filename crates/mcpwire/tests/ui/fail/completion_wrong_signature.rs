@@ -7,4 +7,6 @@ fn review(#[arg(complete = languages)] language: String) -> String {
     format!("Review this {language} code")
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().prompt(review);
+}

@@ -3,4 +3,6 @@ const fn answer() -> u32 {
     42
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().tool(answer);
+}

@@ -3,4 +3,6 @@ async fn add(a: f64, b: f64) -> f64 {
     a + b
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().tool(add);
+}

@@ -3,4 +3,6 @@ async fn echo<T: serde::de::DeserializeOwned + schemars::JsonSchema + ToString>(
     value.to_string()
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().tool(echo);
+}

@@ -8,4 +8,6 @@ impl Counter {
     }
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().register(Counter);
+}

@@ -8,4 +8,6 @@ impl Echo {
     }
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().register(Echo);
+}

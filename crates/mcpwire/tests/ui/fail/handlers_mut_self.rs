@@ -11,4 +11,6 @@ impl Counter {
     }
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().register(Counter { n: 0 });
+}

@@ -13,4 +13,6 @@ impl Add for Calculator {
     }
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().register(Calculator);
+}

@@ -7,4 +7,6 @@ fn review(language: Language) -> String {
     format!("Review this {} code", language.name)
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().prompt(review);
+}

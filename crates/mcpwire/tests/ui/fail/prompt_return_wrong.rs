@@ -3,4 +3,6 @@ fn review() -> u32 {
     3
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().prompt(review);
+}

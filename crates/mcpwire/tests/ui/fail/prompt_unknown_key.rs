@@ -3,4 +3,6 @@ fn greeting() -> String {
     "Hello!".into()
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().prompt(greeting);
+}

@@ -3,4 +3,6 @@ async fn user(id: u32, verbose: bool) -> String {
     format!("user {id} {verbose}")
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().resource(user);
+}

@@ -3,4 +3,6 @@ async fn file(path: String) -> String {
     path
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().resource(file);
+}

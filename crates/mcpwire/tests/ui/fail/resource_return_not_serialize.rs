@@ -7,4 +7,6 @@ async fn page() -> Page {
     Page { body: String::new() }
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().resource(page);
+}

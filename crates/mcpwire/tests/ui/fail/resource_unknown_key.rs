@@ -3,4 +3,6 @@ async fn readme() -> String {
     "# Hello".into()
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().resource(readme);
+}

@@ -5,4 +5,6 @@ async fn user(id: Id) -> String {
     format!("user {}", id.0)
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().resource(user);
+}

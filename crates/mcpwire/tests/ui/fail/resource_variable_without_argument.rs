@@ -3,4 +3,6 @@ async fn user() -> String {
     "someone".into()
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().resource(user);
+}

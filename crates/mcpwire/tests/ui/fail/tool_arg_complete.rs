@@ -7,4 +7,6 @@ async fn pick(#[arg(complete = langs)] language: String) -> String {
     language
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().tool(pick);
+}

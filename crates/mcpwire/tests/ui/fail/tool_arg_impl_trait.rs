@@ -3,4 +3,6 @@ async fn shout(word: impl Into<String>) -> String {
     word.into().to_uppercase()
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().tool(shout);
+}

@@ -9,4 +9,6 @@ async fn norm(p: Point) -> i32 {
     p.x.abs() + p.y.abs()
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().tool(norm);
+}

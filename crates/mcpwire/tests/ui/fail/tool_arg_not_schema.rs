@@ -3,4 +3,6 @@ async fn read(file: std::fs::File) -> String {
     format!("{file:?}")
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().tool(read);
+}

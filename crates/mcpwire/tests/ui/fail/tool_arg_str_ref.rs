@@ -3,4 +3,6 @@ async fn shout(word: &str) -> String {
     word.to_uppercase()
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().tool(shout);
+}

@@ -3,4 +3,6 @@ async fn greet() -> impl std::fmt::Display {
     "hello"
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().tool(greet);
+}

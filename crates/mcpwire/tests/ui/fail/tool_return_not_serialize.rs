@@ -7,4 +7,6 @@ async fn report() -> Report {
     Report { lines: 1 }
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().tool(report);
+}

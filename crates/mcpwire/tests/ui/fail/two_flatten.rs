@@ -13,4 +13,6 @@ async fn both(#[arg(flatten)] a: A, #[arg(flatten)] b: B) -> i32 {
     a.a + b.b
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().tool(both);
+}

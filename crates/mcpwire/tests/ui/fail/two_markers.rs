@@ -9,4 +9,6 @@ impl Calculator {
     }
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().register(Calculator);
+}

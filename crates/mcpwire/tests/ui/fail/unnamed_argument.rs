@@ -3,4 +3,6 @@ async fn sum((a, b): (i64, i64)) -> i64 {
     a + b
 }
 
-fn main() {}
+fn main() {
+    let _server = mcpwire::server!().tool(sum);
+}
