@@ -25,11 +25,13 @@
 //!   (feature `macros`, on by default; see `docs/macros.md`), or the builders
 //!   [`server::ToolDef`], [`server::ResourceDef`], [`server::PromptDef`].
 //! * Clients: [`client::Client`].
-//! * Transports: [`stdio`] (feature `stdio`, on by default), in-memory
-//!   ([`transport::memory`]), or your own ([`transport::Transport`]).
+//! * Transports: `stdio` (feature `stdio`, on by default), Streamable HTTP (`http`, feature
+//!   `http`, on by default), WebSocket (`ws`, feature `ws`), in-memory
+//!   ([`transport::memory`]), or your own ([`transport::Transport`]). See
+//!   `docs/transports.md`.
 //!
 //! The crate is a facade: the protocol lives in `mcpwire-core`, transports in
-//! `mcpwire-stdio` (feature `stdio`, on by default).
+//! `mcpwire-stdio`, `mcpwire-http` and `mcpwire-ws`.
 
 pub use mcpwire_core::{
     Era, Error, ErrorCode, ErrorObject, ProtocolVersion, RequestId, client, connection, jsonrpc,
@@ -40,6 +42,21 @@ pub use mcpwire_core::{
 #[cfg(feature = "stdio")]
 pub mod stdio {
     pub use mcpwire_stdio::*;
+}
+
+/// The Streamable HTTP transport: [`McpHttpService`](http::McpHttpService) (a tower service
+/// to mount in axum or hyper), [`HttpServer`](http::HttpServer) (standalone) and
+/// [`HttpTransport`](http::HttpTransport) (client).
+#[cfg(feature = "http")]
+pub mod http {
+    pub use mcpwire_http::*;
+}
+
+/// The WebSocket transport: [`bind_ws`](ws::bind_ws) / [`serve_ws`](ws::serve_ws) (server)
+/// and [`WsTransport`](ws::WsTransport) (client).
+#[cfg(feature = "ws")]
+pub mod ws {
+    pub use mcpwire_ws::*;
 }
 
 #[cfg(feature = "macros")]
@@ -66,10 +83,55 @@ impl ServeStdio for server::Server {
     }
 }
 
+/// Serving a [`Server`](server::Server) over Streamable HTTP.
+#[cfg(feature = "http")]
+pub trait ServeHttp {
+    /// Serves at `http://{addr}/mcp` with the default settings (loopback clients only; use
+    /// [`HttpServer`](http::HttpServer) with an [`HttpConfig`](http::HttpConfig) to change
+    /// that) until the process ends.
+    fn serve_http(
+        &self,
+        addr: impl tokio::net::ToSocketAddrs + Send,
+    ) -> impl std::future::Future<Output = Result<(), Error>> + Send;
+}
+
+#[cfg(feature = "http")]
+impl ServeHttp for server::Server {
+    async fn serve_http(&self, addr: impl tokio::net::ToSocketAddrs + Send) -> Result<(), Error> {
+        mcpwire_http::serve(self.clone(), addr)
+            .await
+            .map_err(|e| Error::Transport(e.into()))
+    }
+}
+
+/// Serving a [`Server`](server::Server) over WebSocket.
+#[cfg(feature = "ws")]
+pub trait ServeWs {
+    /// Accepts WebSocket connections on `addr` (any path; loopback clients only by default)
+    /// until the process ends.
+    fn serve_ws(
+        &self,
+        addr: impl tokio::net::ToSocketAddrs + Send,
+    ) -> impl std::future::Future<Output = Result<(), Error>> + Send;
+}
+
+#[cfg(feature = "ws")]
+impl ServeWs for server::Server {
+    async fn serve_ws(&self, addr: impl tokio::net::ToSocketAddrs + Send) -> Result<(), Error> {
+        mcpwire_ws::bind_ws(self.clone(), addr, mcpwire_ws::WsConfig::default())
+            .await
+            .map_err(|e| Error::Transport(e.into()))
+    }
+}
+
 /// The names most servers and clients need.
 pub mod prelude {
+    #[cfg(feature = "http")]
+    pub use crate::ServeHttp;
     #[cfg(feature = "stdio")]
     pub use crate::ServeStdio;
+    #[cfg(feature = "ws")]
+    pub use crate::ServeWs;
     pub use crate::client::{Client, ConnectMode, RequestOptions, ServerEvent, Subscription};
     pub use crate::server::handler::{Json, JsonWithText};
     pub use crate::server::{

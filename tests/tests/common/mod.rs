@@ -24,6 +24,8 @@ pub enum Wire {
     Stdio,
     /// Streamable HTTP on a loopback port.
     Http,
+    /// WebSocket on a loopback port.
+    Ws,
 }
 
 /// One combination to run a test in.
@@ -74,6 +76,14 @@ pub fn setups() -> Vec<Setup> {
         },
         Setup {
             wire: Wire::Http,
+            mode: ConnectMode::Legacy(ProtocolVersion::V2025_11_25),
+        },
+        Setup {
+            wire: Wire::Ws,
+            mode: ConnectMode::Auto,
+        },
+        Setup {
+            wire: Wire::Ws,
             mode: ConnectMode::Legacy(ProtocolVersion::V2025_11_25),
         },
     ]
@@ -193,6 +203,21 @@ pub async fn connect_with(
         Wire::Http => {
             let url = http_server(fixture::server(page_size)).await;
             let transport = mcpwire_http::HttpTransport::new(&url).expect("url");
+            builder.connect(Tap::new(transport, recorder.clone())).await
+        }
+        Wire::Ws => {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = listener.local_addr().expect("address");
+            tokio::spawn(mcpwire_ws::serve_ws(
+                fixture::server(page_size),
+                listener,
+                mcpwire_ws::WsConfig::default(),
+            ));
+            let transport = mcpwire_ws::WsTransport::connect(&format!("ws://{addr}/mcp"))
+                .await
+                .expect("connect");
             builder.connect(Tap::new(transport, recorder.clone())).await
         }
     }

@@ -1,8 +1,10 @@
-//! An MCP client that spawns the calculator server over stdio and uses every feature.
+//! An MCP client that uses every feature of the calculator server.
 //!
 //! ```sh
 //! cargo run -p calculator --bin calculator-client            # spawns ./target/.../calculator
 //! cargo run -p calculator --bin calculator-client -- CMD ARGS  # spawns any stdio MCP server
+//! cargo run -p calculator --bin calculator-client -- --url http://127.0.0.1:3000/mcp
+//! cargo run -p calculator --bin calculator-client -- --url ws://127.0.0.1:3001
 //! ```
 
 #![allow(clippy::print_stdout)] // a command-line client: stdout is its output
@@ -33,23 +35,32 @@ fn calculator_binary() -> std::io::Result<PathBuf> {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let process = match args.split_first() {
-        Some((program, rest)) => ChildProcess::spawn(program, rest)?,
-        None => ChildProcess::spawn(
-            calculator_binary()?.to_str().ok_or("bad path")?,
-            [] as [&str; 0],
-        )?,
+    let builder = Client::builder().on_elicitation(|request| async move {
+        println!("  (the server asks: {})", request.message());
+        let mut answer = mcpwire::types::JsonObject::new();
+        answer.insert("places".into(), 2.into());
+        Ok(ElicitResult::accept(answer))
+    });
+    let client = match args.split_first() {
+        Some((flag, [url])) if flag == "--url" && url.starts_with("ws") => {
+            builder
+                .connect(mcpwire::ws::WsTransport::connect(url).await?)
+                .await?
+        }
+        Some((flag, [url])) if flag == "--url" => {
+            builder
+                .connect(mcpwire::http::HttpTransport::new(url)?)
+                .await?
+        }
+        Some((program, rest)) => builder.connect(ChildProcess::spawn(program, rest)?).await?,
+        None => {
+            let calculator = calculator_binary()?;
+            let program = calculator.to_str().ok_or("bad path")?;
+            builder
+                .connect(ChildProcess::spawn(program, [] as [&str; 0])?)
+                .await?
+        }
     };
-
-    let client = Client::builder()
-        .on_elicitation(|request| async move {
-            println!("  (the server asks: {})", request.message());
-            let mut answer = mcpwire::types::JsonObject::new();
-            answer.insert("places".into(), 2.into());
-            Ok(ElicitResult::accept(answer))
-        })
-        .connect(process)
-        .await?;
 
     let server = client.server_info();
     println!(
