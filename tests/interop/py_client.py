@@ -15,6 +15,7 @@ Env vars (defaults fit @modelcontextprotocol/server-everything 2026.8.31):
     MCP_ECHO_TOOL, MCP_ECHO_ARGS, MCP_ECHO_EXPECT, MCP_PROGRESS_TOOL, MCP_PROGRESS_ARGS,
     MCP_MIN_PROGRESS, MCP_RESOURCE_URI, MCP_PROMPT, MCP_PROMPT_ARGS, MCP_ELICIT_TOOL,
     MCP_ELICIT_ARGS, MCP_ELICIT_CONTENT, MCP_SKIP, MCP_TIMEOUT_MS, MCP_SERVER_ENV
+    MCP_EXPECT_PROTOCOL = fail the connect check unless this version was negotiated
     MCP_PY_MODE = auto (default: probe server/discover at 2026-07-28, fall back to
                   initialize) | legacy (initialize handshake only) | 2026-07-28 (pin modern era)
 """
@@ -61,6 +62,7 @@ CFG = {
     "skip": {s.strip() for s in _str("MCP_SKIP", "").split(",") if s.strip()},
     "timeout": float(_str("MCP_TIMEOUT_MS", "30000")) / 1000.0,
     "mode": _str("MCP_PY_MODE", "auto"),
+    "expect_protocol": _str("MCP_EXPECT_PROTOCOL", ""),
 }
 
 passed = 0
@@ -78,7 +80,11 @@ def ok(name: str, detail: str = "") -> None:
 def fail(name: str, err: BaseException) -> None:
     global failed
     failed += 1
-    print(f"FAIL {name}: {type(err).__name__}: {err}", flush=True)
+    shown = err
+    # anyio task groups wrap what went wrong; show the innermost single cause.
+    while isinstance(getattr(shown, "exceptions", None), tuple) and len(shown.exceptions) == 1:
+        shown = shown.exceptions[0]
+    print(f"FAIL {name}: {type(shown).__name__}: {shown}", flush=True)
     traceback.print_exception(err, file=sys.stderr)
 
 
@@ -265,6 +271,10 @@ async def main(argv: list[str]) -> int:
             si = client.server_info
             era = "discover" if client.session.discover_result is not None else "initialize"
             caps = client.server_capabilities.model_dump(exclude_none=True)
+            print(f"  negotiated protocol {client.protocol_version} via {era} (mode {CFG['mode']})", flush=True)
+            expect = CFG["expect_protocol"]
+            if expect and client.protocol_version != expect:
+                raise RuntimeError(f"negotiated protocol {client.protocol_version}, expected {expect}")
             ok("connect", f"via {era}, protocol={client.protocol_version}, server={si.name if si else None}@{si.version if si else None}, caps={','.join(caps)}")
             await run_checks(client)
     except BaseException as e:  # noqa: BLE001

@@ -26,6 +26,7 @@
 //   MCP_ELICIT_CONTENT='{"name":"Interop Tester"}' (merged over values derived from requestedSchema)
 //   MCP_SKIP='progress,elicitation'  (comma list of checks to skip: tools,call,progress,resource,prompt,elicitation)
 //   MCP_TIMEOUT_MS=30000            per-request timeout
+//   MCP_EXPECT_PROTOCOL=2025-11-25  fail the handshake check unless this version was negotiated
 //   MCP_SERVER_ENV='{"RUST_LOG":"debug"}'  extra env for the spawned stdio server
 //     (StdioClientTransport only inherits HOME, LOGNAME, PATH, SHELL, TERM, USER by default)
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -50,6 +51,7 @@ const cfg = {
   elicitContent: json('MCP_ELICIT_CONTENT', { name: 'Interop Tester' }),
   skip: new Set(str('MCP_SKIP', '').split(',').map(s => s.trim()).filter(Boolean)),
   timeout: Number(str('MCP_TIMEOUT_MS', '30000')),
+  expectProtocol: str('MCP_EXPECT_PROTOCOL', ''),
   mode: str('MCP_TS_MODE', 'legacy'),
 };
 
@@ -164,6 +166,9 @@ try {
   await client.connect(transport, reqOpts);
   const sv = client.getServerVersion();
   const proto = client.getNegotiatedProtocolVersion();
+  console.log(`  negotiated protocol ${proto} (mode ${cfg.mode})`);
+  if (cfg.expectProtocol && proto !== cfg.expectProtocol)
+    throw new Error(`negotiated protocol ${proto}, expected ${cfg.expectProtocol}`);
   ok('initialize', `server=${sv?.name}@${sv?.version} protocol=${proto} caps=${Object.keys(client.getServerCapabilities() ?? {}).join(',')}`);
 } catch (e) {
   fail('initialize', e);

@@ -23,6 +23,7 @@
 //   MCP_ELICIT_CONTENT='{"name":"Interop Tester"}' (merged over values derived from requestedSchema)
 //   MCP_SKIP='progress,elicitation'  (comma list of checks to skip: tools,call,progress,resource,prompt,elicitation)
 //   MCP_TIMEOUT_MS=30000            per-request timeout
+//   MCP_EXPECT_PROTOCOL=2025-11-25  fail the handshake check unless this version was negotiated
 //   MCP_SERVER_ENV='{"RUST_LOG":"debug"}'  extra env for the spawned stdio server
 //     (StdioClientTransport only inherits HOME, LOGNAME, PATH, SHELL, TERM, USER by default)
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -49,6 +50,7 @@ const cfg = {
   elicitContent: json('MCP_ELICIT_CONTENT', { name: 'Interop Tester' }),
   skip: new Set(str('MCP_SKIP', '').split(',').map(s => s.trim()).filter(Boolean)),
   timeout: Number(str('MCP_TIMEOUT_MS', '30000')),
+  expectProtocol: str('MCP_EXPECT_PROTOCOL', ''),
 };
 
 const argv = process.argv.slice(2);
@@ -149,6 +151,15 @@ if (url) {
   transport = new StdioClientTransport({ command: argv[0], args: argv.slice(1), env: serverEnv, stderr: 'inherit' });
 }
 
+// The SDK hands the negotiated version to transports that take one (the HTTP transport puts it
+// in MCP-Protocol-Version); wrapping that hook records it on every transport, stdio included.
+let negotiated;
+const setProtocolVersion = transport.setProtocolVersion?.bind(transport);
+transport.setProtocolVersion = v => {
+  negotiated = v;
+  setProtocolVersion?.(v);
+};
+
 const watchdog = setTimeout(() => {
   console.log('FAIL watchdog: overall timeout (120s)');
   process.exit(1);
@@ -160,7 +171,10 @@ const reqOpts = { timeout: cfg.timeout };
 try {
   await client.connect(transport, reqOpts);
   const sv = client.getServerVersion();
-  const proto = transport.protocolVersion ?? '(stdio: not exposed; client sent ' + LATEST_PROTOCOL_VERSION + ')';
+  const proto = negotiated;
+  console.log(`  negotiated protocol ${proto} (offered ${LATEST_PROTOCOL_VERSION})`);
+  if (cfg.expectProtocol && proto !== cfg.expectProtocol)
+    throw new Error(`negotiated protocol ${proto}, expected ${cfg.expectProtocol}`);
   ok('initialize', `server=${sv?.name}@${sv?.version} protocol=${proto} caps=${Object.keys(client.getServerCapabilities() ?? {}).join(',')}`);
 } catch (e) {
   fail('initialize', e);

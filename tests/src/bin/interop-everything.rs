@@ -1,10 +1,13 @@
 //! Our client against the official reference server (`@modelcontextprotocol/server-everything`).
 //!
 //! ```sh
-//! interop-everything node path/to/server-everything/dist/index.js stdio
+//! interop-everything node path/to/server-everything/dist/index.js stdio   # stdio
+//! interop-everything --url http://127.0.0.1:3001/mcp                       # Streamable HTTP
 //! ```
 //!
-//! Prints one line per check and `N passed, M failed`; exits 1 on any failure.
+//! Over HTTP the server is started beforehand: `PORT=3001 node .../dist/index.js streamableHttp`.
+//! The same checks run on both wires. Prints one line per check and `N passed, M failed`;
+//! exits 1 on any failure.
 
 #![allow(clippy::print_stdout)] // a command-line checker: stdout is its report
 
@@ -15,6 +18,7 @@ use std::time::Duration;
 use mcpwire_core::client::{Client, RequestOptions, ServerEvent};
 use mcpwire_core::types::*;
 use mcpwire_core::{Era, Error};
+use mcpwire_http::HttpTransport;
 use mcpwire_stdio::ChildProcess;
 use serde_json::json;
 
@@ -74,12 +78,38 @@ fn value_for(prop: &serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// How to reach the server.
+enum Wire {
+    /// A spawned server process, over stdio.
+    Stdio(Box<ChildProcess>),
+    /// A listening server, over Streamable HTTP.
+    Http(HttpTransport),
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some((program, rest)) = args.split_first() else {
-        eprintln!("usage: interop-everything <server command> [args...]");
-        std::process::exit(2);
+    let wire = match args.as_slice() {
+        [flag, url] if flag == "--url" => match HttpTransport::new(url) {
+            Ok(t) => Wire::Http(t),
+            Err(e) => {
+                println!("FAIL {url}: {e}");
+                std::process::exit(2);
+            }
+        },
+        [program, rest @ ..] if program != "--url" => match ChildProcess::spawn(program, rest) {
+            Ok(p) => Wire::Stdio(Box::new(p)),
+            Err(e) => {
+                println!("FAIL spawn {program}: {e}");
+                std::process::exit(1);
+            }
+        },
+        _ => {
+            eprintln!(
+                "usage: interop-everything <server command> [args...] | --url http://HOST:PORT/mcp"
+            );
+            std::process::exit(2);
+        }
     };
     let mut report = Report {
         passed: 0,
@@ -89,14 +119,7 @@ async fn main() {
     let sampled = Arc::new(AtomicUsize::new(0));
     let (e2, s2) = (elicited.clone(), sampled.clone());
 
-    let process = match ChildProcess::spawn(program, rest) {
-        Ok(p) => p,
-        Err(e) => {
-            println!("FAIL spawn {program}: {e}");
-            std::process::exit(1);
-        }
-    };
-    let connected = Client::builder()
+    let builder = Client::builder()
         .info(Implementation::new(
             "mcpwire-interop",
             env!("CARGO_PKG_VERSION"),
@@ -134,9 +157,11 @@ async fn main() {
         })
         .roots(vec![
             Root::new("file:///tmp/interop-root").with_name("interop"),
-        ])
-        .connect(process)
-        .await;
+        ]);
+    let connected = match wire {
+        Wire::Stdio(process) => builder.connect(*process).await,
+        Wire::Http(transport) => builder.connect(transport).await,
+    };
     let client = match connected {
         Ok(c) => c,
         Err(e) => {
@@ -401,7 +426,10 @@ async fn main() {
         .await,
     );
 
+    // Closing finishes in the background: give it time to end the HTTP session (DELETE) or
+    // to close the server's stdin and reap it, before the process exits.
     client.close();
+    tokio::time::sleep(Duration::from_millis(500)).await;
     println!("{} passed, {} failed", report.passed, report.failed);
     std::process::exit(if report.failed == 0 { 0 } else { 1 });
 }
