@@ -717,6 +717,14 @@ pub fn describe(
     schema
 }
 
+/// Marks a property schema as mirrored into the `Mcp-Param-{header}` HTTP header.
+pub fn mirror(mut schema: JsonObject, header: Option<&str>) -> JsonObject {
+    if let Some(h) = header {
+        schema.insert("x-mcp-header".into(), h.into());
+    }
+    schema
+}
+
 /// The default of an argument as JSON, for the schema.
 pub fn default_json<T: serde::Serialize>(value: &T) -> Option<serde_json::Value> {
     serde_json::to_value(value).ok()

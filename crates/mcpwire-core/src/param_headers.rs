@@ -101,6 +101,17 @@ pub fn header_params(schema: &JsonObject) -> Result<Vec<HeaderParam>, String> {
         {
             return Err(format!("x-mcp-header `{header}` is not unique"));
         }
+        // `["string", "null"]` (an optional argument) mirrors like `"string"`.
+        let ty = match ty {
+            Some(Value::Array(types)) => {
+                let mut non_null = types.into_iter().filter(|t| t != "null");
+                match (non_null.next(), non_null.next()) {
+                    (Some(t), None) => Some(t),
+                    _ => None,
+                }
+            }
+            other => other,
+        };
         let kind = match ty.as_ref().and_then(Value::as_str) {
             Some("string") => ParamKind::String,
             Some("integer") => ParamKind::Integer,
@@ -170,6 +181,9 @@ mod tests {
             "region":{"type":"string","x-mcp-header":"Region"},
             "n":{"type":"integer","x-mcp-header":"N"},
             "nested":{"type":"object","properties":{"flag":{"type":"boolean","x-mcp-header":"Flag"}}}}}));
+        let nullable =
+            schema(json!({"properties":{"r":{"type":["string","null"],"x-mcp-header":"R"}}}));
+        assert_eq!(header_params(&nullable).unwrap()[0].kind, ParamKind::String);
         let params = header_params(&ok).unwrap();
         assert_eq!(params.len(), 3);
         assert_eq!(params[2].path, ["nested", "flag"]);

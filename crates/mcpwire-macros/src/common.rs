@@ -283,6 +283,8 @@ pub(crate) struct ArgOpts {
     pub(crate) flatten_span: Option<Span>,
     /// Where `default` was written.
     pub(crate) default_span: Option<Span>,
+    /// `header = "Name"`: mirrored into `Mcp-Param-Name` (2026-07-28 over HTTP).
+    pub(crate) header: Option<LitStr>,
 }
 
 pub(crate) struct Param {
@@ -362,7 +364,14 @@ pub(crate) fn kind_of(ty: &Type) -> Kind {
 }
 
 /// Every `#[arg]` option of any attribute; each attribute accepts some of them.
-const ALL_ARG_KEYS: &[&str] = &["description", "default", "complete", "name", "flatten"];
+const ALL_ARG_KEYS: &[&str] = &[
+    "description",
+    "default",
+    "complete",
+    "name",
+    "flatten",
+    "header",
+];
 
 /// Why `key`, valid on the arguments of another attribute, is not valid here.
 fn misplaced_arg_key(key: &str, valid: &[&str]) -> String {
@@ -374,6 +383,9 @@ fn misplaced_arg_key(key: &str, valid: &[&str]) -> String {
             "`default` is for #[tool] arguments: make this argument optional with `Option<T>` instead"
         }
         "flatten" => "`flatten` is for #[tool] arguments only",
+        "header" => {
+            "`header` is for #[tool] arguments only (it mirrors a tool argument into an HTTP header)"
+        }
         _ => "unknown #[arg] option",
     };
     format!("{why}; expected one of: {}", valid.join(", "))
@@ -425,6 +437,7 @@ pub(crate) fn take_params(
                         }
                         "complete" => opts.complete = o.path(errors),
                         "name" => opts.rename = o.string(errors),
+                        "header" => opts.header = o.string(errors),
                         "flatten" => {
                             opts.flatten = o.flag(errors).unwrap_or(false);
                             opts.flatten_span = Some(o.key.span());

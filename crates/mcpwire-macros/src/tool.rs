@@ -25,7 +25,7 @@ pub(crate) const KEYS: &[&str] = &[
     "crate",
 ];
 
-pub(crate) const ARG_KEYS: &[&str] = &["description", "default", "name", "flatten"];
+pub(crate) const ARG_KEYS: &[&str] = &["description", "default", "name", "flatten", "header"];
 
 /// How generated code reaches the user's function.
 pub(crate) enum Callee {
@@ -194,7 +194,34 @@ pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream
             "only one argument can be `#[arg(flatten)]`: merge the structs into one, or pass this one as a named argument",
         );
     }
+    let mut headers: Vec<String> = Vec::new();
     for p in &values {
+        if let Some(h) = &p.opts.header {
+            let name = h.value();
+            let valid = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            if !valid {
+                errors.at(
+                    h.span(),
+                    "a header name is 1 or more of A-Z a-z 0-9 and !#$%&'*+-.^_`|~ (an HTTP token); it becomes `Mcp-Param-{name}`",
+                );
+            } else if headers.iter().any(|o| o.eq_ignore_ascii_case(&name)) {
+                errors.at(
+                    h.span(),
+                    "this header name is already used by another argument (header names ignore case); give each argument its own",
+                );
+            } else {
+                headers.push(name);
+            }
+            if p.opts.flatten {
+                errors.at(
+                    h.span(),
+                    "a flattened argument cannot be mirrored into a header: annotate one of its fields instead",
+                );
+            }
+        }
         if p.opts.complete.is_some() {
             errors.at(p.span, "tool arguments do not complete; `complete` is for #[prompt] arguments and #[resource] variables");
         }
@@ -224,15 +251,19 @@ pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream
                 Some(d) => quote!(#krate::__private::default_json::<#ty>(&(#d))),
                 None => quote!(::core::option::Option::None),
             };
+            let header = opt_str(p.opts.header.as_ref().map(LitStr::value).as_deref());
             let required = option_inner(ty).is_none() && p.opts.default.is_none();
             let push_required = required.then(|| quote!(__required.push(#wire);));
             quote_spanned! {ty.span()=>
                 __props.insert(
                     ::std::string::String::from(#wire),
-                    #krate::__private::serde_json::Value::Object(#krate::__private::describe(
-                        (&&#krate::__private::Probe::<#ty>::NEW).arg_tag().schema::<#ty>(&mut __gen),
-                        #desc,
-                        #default_json,
+                    #krate::__private::serde_json::Value::Object(#krate::__private::mirror(
+                        #krate::__private::describe(
+                            (&&#krate::__private::Probe::<#ty>::NEW).arg_tag().schema::<#ty>(&mut __gen),
+                            #desc,
+                            #default_json,
+                        ),
+                        #header,
                     )),
                 );
                 #push_required

@@ -772,3 +772,40 @@ fn functions_stay_callable() {
 fn registering_a_tool_twice_panics_at_the_call() {
     let _ = mcpwire::server!().tool(add).tool(add);
 }
+
+/// Look up a region's capacity.
+#[mcpwire::tool]
+async fn capacity(
+    /** The region. */
+    #[arg(header = "Region")]
+    region: String,
+    #[arg(header = "Zone")] zone: Option<u32>,
+) -> String {
+    format!("{region}/{}", zone.unwrap_or(0))
+}
+
+/// A header on a number, which the spec does not allow.
+#[mcpwire::tool]
+async fn ratio(#[arg(header = "Ratio")] value: f64) -> f64 {
+    value
+}
+
+#[test]
+fn header_arguments_are_annotated_in_the_schema() {
+    let server = mcpwire::server!().tool(capacity);
+    let tool = server.find_tool("capacity").unwrap();
+    let props = &tool.tool().input_schema["properties"];
+    assert_eq!(props["region"]["x-mcp-header"], "Region");
+    assert_eq!(props["zone"]["x-mcp-header"], "Zone");
+    let params = tool.header_params().unwrap();
+    assert_eq!(
+        params.iter().map(|p| p.header.as_str()).collect::<Vec<_>>(),
+        ["Region", "Zone"]
+    );
+}
+
+#[test]
+#[should_panic(expected = "tool `ratio` has an invalid x-mcp-header annotation")]
+fn a_header_on_a_number_is_refused_at_registration() {
+    let _ = mcpwire::server!().tool(ratio);
+}

@@ -311,8 +311,8 @@ impl Server {
     ///
     /// # Panics
     ///
-    /// When a tool of that name exists or the name breaks the spec's rules; the panic
-    /// points at your call.
+    /// When a tool of that name exists, or its name or `x-mcp-header` annotations break the
+    /// spec's rules; the panic points at your call.
     #[track_caller]
     pub fn tool(self, tool: impl IntoToolDef) -> Self {
         if let Err(e) = self.add_tool(tool.into_tool_def()) {
@@ -406,8 +406,10 @@ impl Server {
         self
     }
 
-    /// Adds a tool at run time and tells subscribed clients the list changed.
-    pub fn add_tool(&self, tool: ToolDef) -> Result<(), RegistrationError> {
+    /// Adds a tool at run time (a [`ToolDef`] or a `#[tool]` function) and tells subscribed
+    /// clients the list changed.
+    pub fn add_tool(&self, tool: impl IntoToolDef) -> Result<(), RegistrationError> {
+        let tool = tool.into_tool_def();
         self.update(|r| r.add_tool(tool))?;
         self.list_changed(Changed::Tools);
         Ok(())
@@ -457,8 +459,10 @@ impl Server {
         removed
     }
 
-    /// Adds a prompt at run time.
-    pub fn add_prompt(&self, prompt: PromptDef) -> Result<(), RegistrationError> {
+    /// Adds a prompt at run time (a [`PromptDef`] or a `#[prompt]` function) and tells
+    /// subscribed clients the list changed.
+    pub fn add_prompt(&self, prompt: impl IntoPromptDef) -> Result<(), RegistrationError> {
+        let prompt = prompt.into_prompt_def();
         self.update(|r| r.add_prompt(prompt))?;
         self.list_changed(Changed::Prompts);
         Ok(())

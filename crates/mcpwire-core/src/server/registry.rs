@@ -53,6 +53,14 @@ pub enum RegistrationError {
     /// A tool's input schema is not an object schema.
     #[error("the input schema of tool `{0}` must have `\"type\": \"object\"`")]
     InputSchemaNotObject(String),
+    /// A tool's `x-mcp-header` annotations break the spec's rules (clients would drop it).
+    #[error("tool `{tool}` has an invalid x-mcp-header annotation: {reason}")]
+    InvalidHeaderAnnotation {
+        /// The tool.
+        tool: String,
+        /// Which rule is broken.
+        reason: String,
+    },
 }
 
 /// Whether `name` follows the spec's rules for tool names.
@@ -97,9 +105,6 @@ impl ToolDef {
             _ => None,
         };
         let header_params = crate::param_headers::header_params(&tool.input_schema).map(Arc::from);
-        if let Err(why) = &header_params {
-            tracing::warn!(tool = %tool.name, "invalid x-mcp-header annotation: {why}");
-        }
         ToolDef {
             tool,
             legacy_tool,
@@ -616,6 +621,12 @@ impl Registry {
             return Err(RegistrationError::InputSchemaNotObject(
                 def.tool.name.clone(),
             ));
+        }
+        if let Err(reason) = &def.header_params {
+            return Err(RegistrationError::InvalidHeaderAnnotation {
+                tool: def.tool.name.clone(),
+                reason: reason.clone(),
+            });
         }
         if self.tools.contains(&def.tool.name) {
             return Err(RegistrationError::Duplicate {

@@ -13,8 +13,9 @@
 //!   server-initiated messages once initialized, resume broken streams with `Last-Event-ID`,
 //!   start a new session transparently when the server answers 404 (the session expired),
 //!   and are ended with DELETE when the transport closes;
-//! * a server that refuses `initialize` by POST with 400, 404 or 405 is tried as a 2024-11-05
-//!   HTTP+SSE server (GET the URL, POST to the endpoint it names).
+//! * a server that refuses `initialize` by POST with 400, 404 or 405, without a JSON-RPC error
+//!   only a 2026-07-28 server sends, is tried as a 2024-11-05 HTTP+SSE server (GET the URL,
+//!   POST to the endpoint it names).
 //!
 //! HTTP failures of a request reach the caller as JSON-RPC errors of that request.
 
@@ -299,6 +300,8 @@ struct InFlight {
     method: Arc<str>,
     modern: bool,
     abort: Option<tokio::task::AbortHandle>,
+    /// The response reached the engine (possibly on another stream than the request's).
+    answered: bool,
 }
 
 #[derive(Default)]
@@ -394,8 +397,12 @@ enum Outcome {
     },
     /// The session is gone (404 to a request carrying a session id).
     SessionGone,
-    /// The server refuses POSTs to this URL (400, 404 or 405 to `initialize`).
-    PostRefused(StatusCode),
+    /// The server refuses POSTs to this URL (400, 404 or 405 to `initialize`, without a
+    /// modern JSON-RPC error): the status and the body.
+    PostRefused(StatusCode, String),
+    /// A 2026-07-28 tool call was refused for its `Mcp-Param-*` headers (the tool is unknown
+    /// to us or changed): the error body, relayed unless listing the tools helps.
+    ParamHeadersStale(String),
 }
 
 fn error_text(id: &RequestId, code: ErrorCode, message: String) -> String {
@@ -435,6 +442,7 @@ impl Shared {
             match state.inflight.get_mut(&id) {
                 Some(f) => {
                     let m = f.method.clone();
+                    f.answered = true;
                     if f.abort.is_none() {
                         // No task owns the entry (2024-11-05 transport): forget it now.
                         state.inflight.remove(&id);
@@ -600,6 +608,7 @@ impl Shared {
                 method,
                 modern: modern_version.is_some(),
                 abort,
+                answered: false,
             },
         );
     }
@@ -650,7 +659,7 @@ impl Shared {
             tracing::debug!(error = %e, "posting a notification failed");
         }
         if method == "notifications/initialized" {
-            self.open_get_stream();
+            self.open_get_stream().await;
         }
     }
 
@@ -740,9 +749,12 @@ impl Shared {
         id: &RequestId,
         method: &str,
         text: String,
-        extra: HeaderMap,
+        mut extra: HeaderMap,
     ) {
         let mut renewed = false;
+        // A modern tool call refused for its Mcp-Param-* headers is retried once after
+        // `tools/list`, as the spec advises.
+        let mut params_retry = method == "tools/call" && extra.contains_key(headers::METHOD);
         loop {
             let had_session = self.state.lock().unwrap().session_id.clone();
             let resp = match self.post(text.clone(), extra.clone(), None).await {
@@ -757,10 +769,29 @@ impl Shared {
                 }
             };
             let outcome = self
-                .read_answer(resp, id, method, had_session.is_some())
+                .read_answer(resp, id, method, had_session.is_some(), params_retry)
                 .await;
             match outcome {
                 Outcome::Answered => return,
+                Outcome::ParamHeadersStale(body) => {
+                    params_retry = false;
+                    let changed = self.refresh_tools(&extra, &text).await
+                        && self.refresh_param_headers(&text, &mut extra);
+                    if !changed {
+                        // Nothing new to send: the server's refusal is the answer.
+                        if !self.relay_json(&body, id) {
+                            self.deliver(error_text(
+                                id,
+                                ErrorCode::HEADER_MISMATCH,
+                                format!(
+                                    "the server refused the request's headers: {}",
+                                    truncate(body.trim(), 200)
+                                ),
+                            ));
+                        }
+                        return;
+                    }
+                }
                 Outcome::SessionGone if !renewed && method != "initialize" => {
                     renewed = true;
                     if let Err(e) = self.renew_session(had_session).await {
@@ -780,25 +811,43 @@ impl Shared {
                     ));
                     return;
                 }
-                Outcome::PostRefused(status) => {
+                Outcome::PostRefused(status, body) => {
                     match self.clone().open_legacy_sse().await {
                         Ok(endpoint) => {
                             // Re-send the initialize to the endpoint; the answer comes on the stream.
-                            self.state.lock().unwrap().inflight.entry(id.clone()).and_modify(|f| f.abort = None);
-                            if let Err(e) = self.post(text, HeaderMap::new(), Some(endpoint)).await {
-                                self.deliver(error_text(id, ErrorCode::INTERNAL_ERROR, format!("HTTP request failed: {e}")));
+                            self.state
+                                .lock()
+                                .unwrap()
+                                .inflight
+                                .entry(id.clone())
+                                .and_modify(|f| f.abort = None);
+                            if let Err(e) = self.post(text, HeaderMap::new(), Some(endpoint)).await
+                            {
+                                self.deliver(error_text(
+                                    id,
+                                    ErrorCode::INTERNAL_ERROR,
+                                    format!("HTTP request failed: {e}"),
+                                ));
                             }
                         }
-                        Err(e) => self.deliver(error_text(
-                            id,
-                            ErrorCode::INVALID_REQUEST,
-                            format!("the server refused the request with HTTP {status}, and is not a 2024-11-05 HTTP+SSE server either: {e}"),
-                        )),
+                        Err(e) => {
+                            let detail = body.trim();
+                            let detail = if detail.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" ({})", truncate(detail, 200))
+                            };
+                            self.deliver(error_text(
+                                id,
+                                ErrorCode::INVALID_REQUEST,
+                                format!("the server refused the request with HTTP {status}{detail}, and is not a 2024-11-05 HTTP+SSE server either: {e}"),
+                            ))
+                        }
                     }
                     return;
                 }
                 Outcome::Broken { last_id, retry } => {
-                    if !self.resume(id, last_id, retry).await {
+                    if !self.resume(id, last_id, retry).await && !self.answered(id) {
                         self.deliver(error_text(
                             id,
                             ErrorCode::INTERNAL_ERROR,
@@ -818,6 +867,7 @@ impl Shared {
         id: &RequestId,
         method: &str,
         had_session: bool,
+        params_retry: bool,
     ) -> Outcome {
         let status = resp.status();
         if status == StatusCode::NOT_FOUND && had_session {
@@ -830,9 +880,18 @@ impl Shared {
                 status,
                 StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
             )
-            && !is_json(resp.headers())
         {
-            return Outcome::PostRefused(status);
+            // A modern server explains itself with a JSON-RPC error of its own; anything else
+            // (an empty body, a page, a generic error) may be a 2024-11-05 HTTP+SSE server.
+            let body = Limited::new(resp.into_body(), self.config.max_message_bytes)
+                .collect()
+                .await
+                .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
+                .unwrap_or_default();
+            if is_modern_error(&body) && self.relay_json(&body, id) {
+                return Outcome::Answered;
+            }
+            return Outcome::PostRefused(status, body);
         }
         if method == "initialize"
             && status.is_success()
@@ -866,6 +925,14 @@ impl Shared {
             }
         };
         let text = String::from_utf8_lossy(&body).into_owned();
+        // The server cannot say which header in a way a program reads: the call is retried if
+        // listing the tools changes its headers.
+        if params_retry
+            && status == StatusCode::BAD_REQUEST
+            && error_code(&text) == Some(ErrorCode::HEADER_MISMATCH)
+        {
+            return Outcome::ParamHeadersStale(text);
+        }
         if self.relay_json(&text, id) {
             return Outcome::Answered;
         }
@@ -959,6 +1026,107 @@ impl Shared {
         Outcome::Broken { last_id, retry }
     }
 
+    /// Lists the tools again (2026-07-28, with the `_meta` of request `original`) to learn
+    /// their `x-mcp-header` annotations, following every page; `false` on any failure.
+    async fn refresh_tools(&self, extra: &HeaderMap, original: &str) -> bool {
+        let mut meta = serde_json::from_str::<Value>(original)
+            .ok()
+            .and_then(|v| v.pointer("/params/_meta").cloned())
+            .unwrap_or_else(|| Value::Object(Default::default()));
+        if let Some(m) = meta.as_object_mut() {
+            m.remove("progressToken");
+        }
+        let mut headers = HeaderMap::new();
+        if let Some(v) = extra.get(headers::PROTOCOL_VERSION) {
+            headers.insert(headers::PROTOCOL_VERSION, v.clone());
+        }
+        headers.insert(headers::METHOD, HeaderValue::from_static("tools/list"));
+        let mut cursor: Option<Value> = None;
+        // A bound on the pages, against a server whose cursors go round in circles.
+        for page in 0..100 {
+            let id = format!("mcpwire-http/tools/list/{page}");
+            let mut params = serde_json::json!({ "_meta": meta });
+            if let Some(c) = cursor.take() {
+                params["cursor"] = c;
+            }
+            let body = serde_json::json!({
+                "jsonrpc": "2.0", "id": id, "method": "tools/list", "params": params
+            });
+            let Ok(resp) = self.post(body.to_string(), headers.clone(), None).await else {
+                return false;
+            };
+            if !resp.status().is_success() {
+                return false;
+            }
+            let ours = |v: &Value| v.get("id").and_then(Value::as_str) == Some(id.as_str());
+            let answer = if is_sse(resp.headers()) {
+                let mut events = SseStream::new(resp.into_body());
+                let mut found = None;
+                while let Some(Ok(e)) = events.next().await {
+                    if let Some(v) = e
+                        .data
+                        .and_then(|d| serde_json::from_str::<Value>(&d).ok())
+                        .filter(ours)
+                    {
+                        found = Some(v);
+                        break;
+                    }
+                }
+                found
+            } else {
+                Limited::new(resp.into_body(), self.config.max_message_bytes)
+                    .collect()
+                    .await
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<Value>(&b.to_bytes()).ok())
+            };
+            let Some(v) = answer.filter(|v| ours(v) && v.pointer("/result/tools").is_some()) else {
+                return false;
+            };
+            cursor = v
+                .pointer("/result/nextCursor")
+                .filter(|c| !c.is_null())
+                .cloned();
+            self.learn_tools(v.to_string());
+            if cursor.is_none() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Replaces the `Mcp-Param-*` headers of tool call `original` by what the tools now say;
+    /// `true` when they changed.
+    fn refresh_param_headers(&self, original: &str, extra: &mut HeaderMap) -> bool {
+        let params_of = |h: &HeaderMap| -> Vec<(HeaderName, HeaderValue)> {
+            let mut v: Vec<_> = h
+                .iter()
+                .filter(|(k, _)| k.as_str().starts_with(headers::PARAM_PREFIX))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            v.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+            v
+        };
+        let before = params_of(extra);
+        for (k, _) in &before {
+            extra.remove(k);
+        }
+        if let Ok(out) = serde_json::from_str::<Outgoing>(original) {
+            self.param_headers(&out.params.unwrap_or_default(), extra);
+        }
+        params_of(extra) != before
+    }
+
+    /// Whether the response to `id` already reached the engine.
+    fn answered(&self, id: &RequestId) -> bool {
+        self.state
+            .lock()
+            .unwrap()
+            .inflight
+            .get(id)
+            .is_some_and(|f| f.answered)
+    }
+
     /// Resumes a broken response stream with `Last-Event-ID` (legacy sessions).
     async fn resume(
         &self,
@@ -967,6 +1135,10 @@ impl Shared {
         mut retry: Option<Duration>,
     ) -> bool {
         for _ in 0..self.config.reconnect_attempts {
+            if self.answered(id) {
+                // The response came another way (the session's GET stream, say).
+                return true;
+            }
             let Some(last) = last_id.clone() else {
                 return false;
             };
@@ -1027,28 +1199,36 @@ impl Shared {
         let initialized = jsonrpc::encode_notification::<()>("notifications/initialized", None)
             .map_err(|e| e.to_string())?;
         self.post_and_drain(initialized, HeaderMap::new()).await?;
-        self.open_get_stream();
+        self.open_get_stream().await;
         Ok(())
     }
 
-    /// Opens the GET stream of a legacy session, keeping it open until the transport closes.
-    fn open_get_stream(self: &Arc<Self>) {
+    /// Opens the GET stream of a legacy session, keeping it open until the transport closes,
+    /// and waits (at most 5 s) until the server answered the GET: servers drop messages for
+    /// a stream that is not open yet, so later requests must not overtake it.
+    async fn open_get_stream(self: &Arc<Self>) {
         if !self.config.open_get_stream || self.closed.is_cancelled() {
             return;
         }
-        let mut state = self.state.lock().unwrap();
-        if state.session_id.is_none() || state.legacy_sse.is_some() {
-            return;
+        let (opened, answered) = tokio::sync::oneshot::channel();
+        {
+            let mut state = self.state.lock().unwrap();
+            if state.session_id.is_none() || state.legacy_sse.is_some() {
+                return;
+            }
+            if let Some(old) = state.get_stream.take() {
+                old.abort();
+            }
+            let this = self.clone();
+            state.get_stream = Some(
+                tokio::spawn(async move { this.get_stream_loop(opened).await }).abort_handle(),
+            );
         }
-        if let Some(old) = state.get_stream.take() {
-            old.abort();
-        }
-        let this = self.clone();
-        state.get_stream =
-            Some(tokio::spawn(async move { this.get_stream_loop().await }).abort_handle());
+        let _ = tokio::time::timeout(Duration::from_secs(5), answered).await;
     }
 
-    async fn get_stream_loop(self: Arc<Self>) {
+    async fn get_stream_loop(self: Arc<Self>, opened: tokio::sync::oneshot::Sender<()>) {
+        let mut opened = Some(opened);
         let mut last_id: Option<String> = None;
         let mut retry = None;
         let mut failures = 0;
@@ -1058,7 +1238,11 @@ impl Shared {
                 extra.insert(headers::LAST_EVENT_ID, v);
             }
             let req = self.request(Method::GET, self.config.url.clone(), extra, Bytes::new());
-            match self.client.request(req).await {
+            let answer = self.client.request(req).await;
+            if let Some(tx) = opened.take() {
+                let _ = tx.send(());
+            }
+            match answer {
                 Ok(resp) if resp.status().is_success() && is_sse(resp.headers()) => {
                     failures = 0;
                     if let Outcome::Broken {
@@ -1175,8 +1359,33 @@ fn is_sse(h: &HeaderMap) -> bool {
     content_type(h).starts_with("text/event-stream")
 }
 
-fn is_json(h: &HeaderMap) -> bool {
-    content_type(h).starts_with("application/json")
+/// The code of a JSON-RPC error body.
+fn error_code(body: &str) -> Option<ErrorCode> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        error: Code,
+    }
+    #[derive(Deserialize)]
+    struct Code {
+        code: ErrorCode,
+    }
+    serde_json::from_str::<Envelope>(body)
+        .ok()
+        .map(|e| e.error.code)
+}
+
+/// Whether `body` is a JSON-RPC error only a 2026-07-28 server sends about a request it
+/// refused (header mismatch, missing capability, unsupported version, unknown method).
+fn is_modern_error(body: &str) -> bool {
+    error_code(body).is_some_and(|c| {
+        [
+            ErrorCode::HEADER_MISMATCH,
+            ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+            ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
+            ErrorCode::METHOD_NOT_FOUND,
+        ]
+        .contains(&c)
+    })
 }
 
 fn truncate(s: &str, max: usize) -> &str {

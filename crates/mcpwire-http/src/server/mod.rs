@@ -1013,6 +1013,16 @@ where
                         ),
                     ));
                 }
+                // Something routed on a value the handler will not see.
+                (None, Some(Ok(h))) => {
+                    return Some(header_mismatch(
+                        id,
+                        format!(
+                            "Mcp-Param-{} header value '{h}' does not match the body, which has no value for it",
+                            p.header
+                        ),
+                    ));
+                }
                 _ => {}
             }
         }
@@ -1075,6 +1085,58 @@ where
         response
     }
 
+    /// Starts the handler of `r`: cancelled by `cancel`, by `notifications/cancelled` within
+    /// session `tracked`, and by the request timeout (which also answers it).
+    fn spawn_handler(
+        &self,
+        r: RawRequest,
+        session: Arc<Session>,
+        channel: Arc<dyn Outbound>,
+        cancel: &CancellationToken,
+        tracked: Option<Arc<HttpSession>>,
+        extensions: http::Extensions,
+    ) -> tokio::task::JoinHandle<McpResponse> {
+        let id = r.id.clone();
+        let timeout = if &*r.method == "subscriptions/listen" {
+            None
+        } else {
+            self.config.request_timeout
+        };
+        let mut req = McpRequest::new(r.id, r.method, r.params, session, channel, cancel.clone());
+        req.extensions = extensions;
+        let svc = self.service.clone();
+        if let Some(s) = &tracked {
+            s.track(id.clone(), cancel.clone());
+        }
+        let untrack_from = tracked.clone();
+        let tracked_id = id.clone();
+        let timed_out = cancel.clone();
+        let handle = tokio::spawn(async move {
+            let fut = svc.oneshot(req);
+            let response = match timeout {
+                None => fut.await.unwrap_or_else(|never| match never {}),
+                Some(t) => match tokio::time::timeout(t, fut).await {
+                    Ok(r) => r.unwrap_or_else(|never| match never {}),
+                    Err(_) => {
+                        // The handler is dropped; work it spawned watches the token.
+                        timed_out.cancel();
+                        McpResponse::Error(ErrorObject::internal(format!(
+                            "Internal error: the request did not complete within {t:?}"
+                        )))
+                    }
+                },
+            };
+            if let Some(s) = untrack_from {
+                s.untrack(&tracked_id);
+            }
+            response
+        });
+        if let Some(s) = &tracked {
+            s.attach(&id, handle.abort_handle());
+        }
+        handle
+    }
+
     /// Runs one request: one JSON response when the handler sends nothing before its result,
     /// an SSE stream otherwise.
     async fn dispatch(
@@ -1086,52 +1148,14 @@ where
         extensions: http::Extensions,
     ) -> Response<ResponseBody> {
         let id = r.id.clone();
-        let listen = &*r.method == "subscriptions/listen";
         let (tx, mut rx) = mpsc::unbounded_channel::<String>();
         let cancel = CancellationToken::new();
-        let mut req = McpRequest::new(
-            r.id,
-            r.method,
-            r.params,
-            session,
-            Arc::new(tx),
-            cancel.clone(),
-        );
-        req.extensions = extensions;
-        let svc = self.service.clone();
-        let timeout = if listen {
-            None
-        } else {
-            self.config.request_timeout
-        };
-        let response_id = id.clone();
         let tracked = match &mode {
-            Mode::Session(s) => {
-                s.track(id.clone(), cancel.clone());
-                Some(s.clone())
-            }
+            Mode::Session(s) => Some(s.clone()),
             _ => None,
         };
-        let tracked_id = id.clone();
-        let mut handle = tokio::spawn(async move {
-            let fut = svc.oneshot(req);
-            let response = match timeout {
-                None => fut.await.unwrap_or_else(|never| match never {}),
-                Some(t) => match tokio::time::timeout(t, fut).await {
-                    Ok(r) => r.unwrap_or_else(|never| match never {}),
-                    Err(_) => McpResponse::Error(ErrorObject::internal(format!(
-                        "Internal error: the request did not complete within {t:?}"
-                    ))),
-                },
-            };
-            if let Some(s) = tracked {
-                s.untrack(&tracked_id);
-            }
-            response
-        });
-        if let Mode::Session(s) = &mode {
-            s.attach(&id, handle.abort_handle());
-        }
+        let mut handle = self.spawn_handler(r, session, Arc::new(tx), &cancel, tracked, extensions);
+        let response_id = id.clone();
         let modern = matches!(mode, Mode::Modern);
         // 2026-07-28: a client that disconnects before the answer cancels the request.
         let mut on_disconnect =
@@ -1266,7 +1290,12 @@ where
         session: Option<Arc<HttpSession>>,
         extensions: http::Extensions,
     ) -> Response<ResponseBody> {
-        let Some(session) = session else {
+        // Batching existed in 2025-03-26 only; 2025-06-18 removed it.
+        let Some(session) = session.filter(|s| {
+            s.core
+                .negotiated()
+                .is_some_and(|n| n.version == ProtocolVersion::V2025_03_26)
+        }) else {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 None,
@@ -1288,22 +1317,15 @@ where
                         session: session.clone(),
                         stream: STANDALONE,
                     });
-                    let mut req = McpRequest::new(
-                        r.id,
-                        r.method,
-                        r.params,
+                    let handle = self.spawn_handler(
+                        r,
                         session.core.clone(),
                         out,
-                        CancellationToken::new(),
+                        &CancellationToken::new(),
+                        Some(session.clone()),
+                        extensions.clone(),
                     );
-                    req.extensions = extensions.clone();
-                    let svc = self.service.clone();
-                    futures.push(async move {
-                        svc.oneshot(req)
-                            .await
-                            .unwrap_or_else(|never| match never {})
-                            .encode(&id)
-                    });
+                    futures.push(async move { handle.await.ok().map(|resp| resp.encode(&id)) });
                 }
                 Ok(Message::Notification(n)) => self.notification(&session, &n),
                 Ok(Message::Response(r)) => {
@@ -1311,7 +1333,13 @@ where
                 }
             }
         }
-        answers.extend(futures_util::future::join_all(futures).await);
+        // Cancelled requests get no answer.
+        answers.extend(
+            futures_util::future::join_all(futures)
+                .await
+                .into_iter()
+                .flatten(),
+        );
         if answers.is_empty() {
             return empty(StatusCode::ACCEPTED);
         }
@@ -1494,23 +1522,19 @@ where
                     session: session.clone(),
                     stream: STANDALONE,
                 });
-                let mut req = McpRequest::new(
-                    r.id,
-                    r.method,
-                    r.params,
+                let handle = self.spawn_handler(
+                    r,
                     session.core.clone(),
                     out,
-                    CancellationToken::new(),
+                    &CancellationToken::new(),
+                    Some(session.clone()),
+                    extensions,
                 );
-                req.extensions = extensions;
-                let svc = self.service.clone();
                 tokio::spawn(async move {
-                    let text = svc
-                        .oneshot(req)
-                        .await
-                        .unwrap_or_else(|never| match never {})
-                        .encode(&id);
-                    session.deliver(STANDALONE, text);
+                    // A cancelled request gets no answer.
+                    if let Ok(resp) = handle.await {
+                        session.deliver(STANDALONE, resp.encode(&id));
+                    }
                 });
             }
             Message::Notification(n) => self.notification(&session, &n),
@@ -1597,6 +1621,12 @@ fn json_reply(
             status_of(&resp, modern),
             Some("application/json"),
             resp.encode(id),
+        ),
+        // The POST of a request cancelled with `notifications/cancelled` must still end.
+        Err(e) if e.is_cancelled() => error_response(
+            StatusCode::OK,
+            Some(id),
+            &ErrorObject::internal("Request cancelled"),
         ),
         Err(_) => error_response(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -177,20 +177,29 @@ impl HttpSession {
         let mut streams = self.streams.lock().unwrap();
         if stream == STANDALONE && streams.get(&STANDALONE).is_none_or(|s| s.live.is_none()) {
             // Nobody listens yet: keep it for the next GET.
-            let mut backlog = self.backlog.lock().unwrap();
-            if backlog.len() == STANDALONE_BACKLOG {
-                backlog.pop_front();
-            }
-            backlog.push_back(message);
+            self.keep_for_next_get(message);
             return;
         }
+        // Without event ids, a message the departed listener never got waits for the next GET.
+        let keep = (stream == STANDALONE && !self.resumable).then(|| message.clone());
         let sse = self.event(stream, message);
         if let Some(s) = streams.get_mut(&stream)
             && let Some(live) = &s.live
             && live.send(sse).is_err()
         {
             s.live = None;
+            if let Some(m) = keep {
+                self.keep_for_next_get(m);
+            }
         }
+    }
+
+    fn keep_for_next_get(&self, message: String) {
+        let mut backlog = self.backlog.lock().unwrap();
+        if backlog.len() == STANDALONE_BACKLOG {
+            backlog.pop_front();
+        }
+        backlog.push_back(message);
     }
 
     /// Marks a response stream complete: its live connection ends after what was sent.
@@ -231,6 +240,13 @@ impl HttpSession {
         };
         for (id, m) in events {
             let _ = live.send(Sse::default().event("message").id(id).data(m.to_string()));
+        }
+        if stream == STANDALONE {
+            // What came after the listener was found gone was never stored: it waited here.
+            let backlog: Vec<String> = self.backlog.lock().unwrap().drain(..).collect();
+            for m in backlog {
+                let _ = live.send(self.event(STANDALONE, m));
+            }
         }
         match streams.get_mut(&stream) {
             Some(s) if !s.finished => s.live = Some(live),
