@@ -153,3 +153,8 @@ pub struct ReadmeDoctests;
 #[doc = include_str!("../../../docs/macros.md")]
 #[cfg(doctest)]
 pub struct MacrosDoctests;
+
+/// The examples of `docs/transports.md`, compiled as doc tests.
+#[doc = include_str!("../../../docs/transports.md")]
+#[cfg(doctest)]
+pub struct TransportsDoctests;
