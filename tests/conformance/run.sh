@@ -8,7 +8,7 @@
 #   0.1.16          server --suite all; client --suite all
 #   0.2.0-alpha.12  server --requirements 2025-11-25 and 2026-07-28;
 #                   client --requirements 2025-11-25 and 2026-07-28
-# Client runs use expected-failures/*.yaml, which may list only auth/* scenarios.
+# Client runs use expected-failures/*.yaml (empty: nothing is expected to fail).
 # Logs go to $CONFORMANCE_OUT (default: target/conformance next to the binaries).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -1,10 +1,12 @@
 //! The message engine shared by servers and clients on stream transports.
 //!
-//! One task reads messages and routes them: requests are spawned and run concurrently,
-//! notifications are handled in arrival order before the next message is read, responses
-//! complete the requests this side is waiting for. One task writes: it drains the outgoing
-//! queue into the transport and flushes only when the queue runs empty, so a burst of
-//! responses costs one write.
+//! One task runs a connection, as two futures polled in turn. The reader routes what
+//! arrives: requests run concurrently (each is polled once on the spot, and continues as a
+//! task of its own only if it has to wait), notifications are handled in arrival order before
+//! the next message is read, responses complete the requests this side is waiting for. The
+//! writer drains the outgoing queue into the transport and flushes only when the queue runs
+//! empty, so a burst of responses costs one write. A request answered without waiting never
+//! leaves the task: no spawn, no channel hop to another thread.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -147,6 +149,10 @@ impl Drop for PendingGuard<'_> {
 pub trait Handler: Send + Sync + 'static {
     /// Handles a request; resolves to the full response message, or `None` to send nothing.
     /// `cancel` fires when the peer cancels the request or the connection shuts down.
+    ///
+    /// The future is polled once by the connection's task as soon as the request is read;
+    /// if it is not done then, it goes on as a task of its own. Work that computes for long
+    /// without awaiting belongs in `spawn_blocking`, as anywhere in async code.
     fn on_request(
         &self,
         request: RawRequest,
@@ -241,6 +247,11 @@ impl Connection {
 ///
 /// `handler` receives everything that arrives; `conn` must have been created with the
 /// sending end of `rx`.
+///
+/// Reading and writing are two futures polled by the calling task, reading first: every
+/// message already received is handled before the writer drains the outgoing queue, so a
+/// burst of requests is answered with one write, and a request answered without waiting never
+/// leaves the task (see [`Handler::on_request`]).
 pub async fn run<T: Transport>(
     transport: T,
     conn: Arc<Connection>,
@@ -248,14 +259,50 @@ pub async fn run<T: Transport>(
     handler: Arc<dyn Handler>,
     config: ConnectionConfig,
 ) -> Result<(), TransportError> {
-    let (sink, mut stream) = transport.split();
+    let (sink, stream) = transport.split();
     let closing = CancellationToken::new();
-    let writer = tokio::spawn(write_loop(sink, rx, closing.clone()));
+    let reader = read_loop(stream, &conn, &handler, &config, &closing);
+    let writer = write_loop(sink, rx, closing.clone());
+    join_in_order(reader, writer).await
+}
+
+/// Polls `first` then `second` each time the task wakes, until both are done.
+async fn join_in_order<A: Future, B: Future<Output = ()>>(first: A, second: B) -> A::Output {
+    let mut first = std::pin::pin!(first);
+    let mut second = std::pin::pin!(second);
+    let mut out = None;
+    let mut second_done = false;
+    std::future::poll_fn(|cx| {
+        if out.is_none()
+            && let std::task::Poll::Ready(v) = first.as_mut().poll(cx)
+        {
+            out = Some(v);
+        }
+        if !second_done {
+            second_done = second.as_mut().poll(cx).is_ready();
+        }
+        if second_done && let Some(v) = out.take() {
+            return std::task::Poll::Ready(v);
+        }
+        std::task::Poll::Pending
+    })
+    .await
+}
+
+async fn read_loop<R: MessageStream>(
+    mut stream: R,
+    conn: &Arc<Connection>,
+    handler: &Arc<dyn Handler>,
+    config: &ConnectionConfig,
+    closing: &CancellationToken,
+) -> Result<(), TransportError> {
     let mut tasks = JoinSet::new();
+    // One waiter for the whole loop: a fresh one per message would lock the token's list twice.
+    let mut shutdown = std::pin::pin!(conn.shutdown.cancelled());
     let result = loop {
         let next = tokio::select! {
             biased;
-            _ = conn.shutdown.cancelled() => break Ok(()),
+            _ = &mut shutdown => break Ok(()),
             next = stream.recv() => next,
             // Reap finished request tasks so the set does not grow without bound.
             Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
@@ -276,13 +323,23 @@ pub async fn run<T: Transport>(
                     .outbound
                     .send(jsonrpc::encode_error(invalid.id.as_ref(), &invalid.error));
             }
-            Ok(Parsed::Single(msg)) => dispatch(msg, &conn, &handler, &mut tasks).await,
-            Ok(Parsed::Batch(items)) => dispatch_batch(items, &conn, &handler, &mut tasks).await,
+            Ok(Parsed::Single(msg)) => dispatch(msg, conn, handler, &mut tasks).await,
+            Ok(Parsed::Batch(items)) => dispatch_batch(items, conn, handler, &mut tasks).await,
         }
     };
     // The peer is gone (or we were told to stop): let running requests finish, within
     // bounds, so a client that writes requests and then closes its side still gets answers.
     conn.shutdown.cancel();
+    let tokens: Vec<CancellationToken> = conn
+        .in_flight
+        .lock()
+        .unwrap()
+        .values()
+        .map(|f| f.cancel.clone())
+        .collect();
+    for t in tokens {
+        t.cancel();
+    }
     let drain = async { while tasks.join_next().await.is_some() {} };
     if tokio::time::timeout(config.drain_timeout, drain)
         .await
@@ -305,7 +362,6 @@ pub async fn run<T: Transport>(
     // Senders live on in sessions and contexts; tell the writer to flush what is queued
     // and close the transport.
     closing.cancel();
-    let _ = writer.await;
     result
 }
 
@@ -322,13 +378,18 @@ async fn dispatch(
                 let _ = conn.outbound.send(text);
             }
         }
-        Message::Request(req) => spawn_request(req, conn, handler, tasks),
+        Message::Request(req) => start_request(req, conn, handler, tasks).await,
         Message::Notification(n) => {
             if let Some(id) = (&*n.method == "notifications/cancelled")
                 .then(|| cancelled_id(&n))
                 .flatten()
             {
-                conn.cancel(&id);
+                // Let the runtime drop the aborted task before the next message is read (its
+                // drop ends what it holds, such as a subscription): a request read next is
+                // often answered on the spot, before any other task runs.
+                if conn.cancel(&id) {
+                    tokio::task::yield_now().await;
+                }
             }
             handler.on_notification(n).await;
         }
@@ -348,15 +409,41 @@ fn cancelled_id(n: &RawNotification) -> Option<RequestId> {
         .map(|p| p.request_id)
 }
 
-fn spawn_request(
+/// Starts a request: its future is polled once right here, and a request answered without
+/// waiting (most tool calls) is queued for writing at once, with no task and no in-flight
+/// entry. One that waits continues as a task of its own, cancellable by id.
+async fn start_request(
     req: RawRequest,
     conn: &Arc<Connection>,
     handler: &Arc<dyn Handler>,
     tasks: &mut JoinSet<()>,
 ) {
     let id = req.id.clone();
-    let cancel = conn.shutdown.child_token();
-    let fut = handler.on_request(req, cancel.clone());
+    // A token of its own (not a child of the shutdown token): linking and unlinking a child
+    // costs locks on every request; shutdown cancels the tokens of in-flight requests.
+    let cancel = CancellationToken::new();
+    let mut fut = handler.on_request(req, cancel.clone());
+    let first = std::future::poll_fn(|cx| {
+        let polled =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(cx)));
+        std::task::Poll::Ready(polled)
+    })
+    .await;
+    match first {
+        Ok(std::task::Poll::Ready(out)) => {
+            if let Some(msg) = out {
+                let _ = conn.outbound.send(msg);
+            }
+            return;
+        }
+        Ok(std::task::Poll::Pending) => {}
+        Err(_) => {
+            tracing::error!(%id, "request handler panicked");
+            let error = ErrorObject::internal("Internal error: the handler panicked");
+            let _ = conn.outbound.send(jsonrpc::encode_error(Some(&id), &error));
+            return;
+        }
+    }
     let c = conn.clone();
     let task_id = id.clone();
     // Hold the in-flight lock while spawning so the task cannot remove its entry before
@@ -412,10 +499,11 @@ async fn write_loop<S: MessageSink>(
     mut rx: mpsc::UnboundedReceiver<String>,
     closing: CancellationToken,
 ) {
+    let mut closed = std::pin::pin!(closing.cancelled());
     'outer: loop {
         let first = tokio::select! {
             m = rx.recv() => m,
-            _ = closing.cancelled() => rx.try_recv().ok(),
+            _ = &mut closed => rx.try_recv().ok(),
         };
         let Some(first) = first else {
             break;

@@ -142,6 +142,18 @@ impl ErrorCode {
     pub const MISSING_REQUIRED_CLIENT_CAPABILITY: ErrorCode = ErrorCode(-32021);
     /// `-32022`: the request's protocol version is not supported (2026-07-28).
     pub const UNSUPPORTED_PROTOCOL_VERSION: ErrorCode = ErrorCode(-32022);
+    /// `-31403`: the caller may not make this request: it is not authenticated, or its
+    /// token lacks a scope the item needs (`data.requiredScopes` lists them all).
+    ///
+    /// Defined by mcpwire, outside the JSON-RPC reserved range as the spec asks of codes it
+    /// does not define; over HTTP the same refusal is a `403` with
+    /// `WWW-Authenticate: Bearer error="insufficient_scope"`.
+    pub const FORBIDDEN: ErrorCode = ErrorCode(-31403);
+    /// `-31429`: the caller sent too many requests; `data.retryAfterMs` says when to retry.
+    ///
+    /// Defined by mcpwire (see [`FORBIDDEN`](Self::FORBIDDEN)); over HTTP the same refusal is
+    /// a `429` with `Retry-After`.
+    pub const RATE_LIMITED: ErrorCode = ErrorCode(-31429);
 }
 
 impl fmt::Display for ErrorCode {
@@ -218,7 +230,9 @@ impl ErrorObject {
 /// `params` and `result` are never copied out of the line they arrived in.
 #[derive(Clone)]
 pub struct RawJson {
-    buf: Arc<str>,
+    // `Arc<String>`, not `Arc<str>`: wrapping a received `String` then moves it, where
+    // `Arc<str>` would copy every message once more.
+    buf: Arc<String>,
     range: Range<usize>,
 }
 
@@ -227,7 +241,7 @@ impl RawJson {
     pub fn from_string(text: String) -> Self {
         let len = text.len();
         RawJson {
-            buf: text.into(),
+            buf: Arc::new(text),
             range: 0..len,
         }
     }
@@ -372,7 +386,7 @@ pub fn parse_message(text: String) -> Result<Parsed, InvalidMessage> {
     if trimmed.starts_with('[') {
         return parse_batch(&text);
     }
-    let buf: Arc<str> = text.into();
+    let buf = Arc::new(text);
     parse_in(&buf).map(Parsed::Single)
 }
 
@@ -391,7 +405,7 @@ fn parse_batch(text: &str) -> Result<Parsed, InvalidMessage> {
         items
             .into_iter()
             .map(|raw| {
-                let buf: Arc<str> = raw.get().into();
+                let buf = Arc::new(raw.get().to_owned());
                 parse_in(&buf)
             })
             .collect(),
@@ -403,7 +417,7 @@ fn range_in(buf: &str, part: &str) -> Range<usize> {
     start..start + part.len()
 }
 
-fn parse_in(buf: &Arc<str>) -> Result<Message, InvalidMessage> {
+fn parse_in(buf: &Arc<String>) -> Result<Message, InvalidMessage> {
     let env: Envelope<'_> = match serde_json::from_str(buf) {
         Ok(env) => env,
         Err(e) if e.is_syntax() || e.is_eof() => {

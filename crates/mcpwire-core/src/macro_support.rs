@@ -23,8 +23,9 @@ pub use crate::server::handler::{
 };
 pub use crate::server::schema::{input_schema_for, output_schema_for};
 pub use crate::server::{
-    AnyResourceDef, Definitions, Extension, Handlers, IntoPromptDef, IntoResourceDef, IntoToolDef,
-    PromptDef, RequestContext, ResourceDef, ResourceLister, ResourceTemplateDef, State, ToolDef,
+    AnyResourceDef, AuthInfo, Definitions, Extension, Handlers, IntoPromptDef, IntoResourceDef,
+    IntoToolDef, PromptDef, RequestContext, ResourceDef, ResourceLister, ResourceTemplateDef,
+    State, TokenClaims, ToolDef,
 };
 pub use crate::types::{
     Annotations, CallToolResult, Completion, CompletionArgument, GetPromptResult, Icon, JsonObject,
@@ -493,7 +494,7 @@ pub trait MissingDeserialize {}
     message = "`{Self}` cannot be a #[tool] argument",
     label = "neither a JSON value type nor an extractor",
     note = "tool arguments implement `serde::Deserialize` and `schemars::JsonSchema` (derive both, or take a `Json`-friendly type such as `String`, numbers, `Vec<T>`, `Option<T>`)",
-    note = "to receive something other than an argument, use an extractor: `RequestContext`, `State<T>`, `Extension<T>` or `CancellationToken`"
+    note = "to receive something other than an argument, use an extractor: `RequestContext`, `State<T>`, `Extension<T>`, `AuthInfo`, `TokenClaims<T>` or `CancellationToken`"
 )]
 pub trait NotAToolArgument {}
 

@@ -5,7 +5,8 @@
 //!   with `Router::new().route_service("/mcp", service)`, or run it standalone with
 //!   [`HttpServer`].
 //! * [`HttpTransport`] is the client side: give it to
-//!   [`Client::connect`](mcpwire_core::client::ClientBuilder::connect).
+//!   [`Client::connect`](mcpwire_core::client::ClientBuilder::connect). With feature `oauth`,
+//!   [`oauth::OAuthClient`] authorizes its requests (MCP authorization, OAuth 2.1).
 //!
 //! ```no_run
 //! use mcpwire_core::server::Server;
@@ -23,7 +24,12 @@ pub mod client;
 pub mod headers;
 pub mod server;
 
-pub use client::{HttpClientConfig, HttpClientError, HttpTransport};
+/// MCP authorization for clients (OAuth 2.1; feature `oauth`): see [`oauth::OAuthClient`].
+#[cfg(feature = "oauth")]
+pub use client::oauth;
+pub use client::{
+    AuthProvider, Challenge, HttpClientConfig, HttpClientError, HttpTransport, Refusal,
+};
 
 pub use server::{
     EventStore, HttpConfig, HttpServer, InMemoryEventStore, McpHttpService, serve,

@@ -207,6 +207,34 @@ impl Opt {
         }
     }
 
+    /// A list of strings: `key = ["a", "b"]` (or one string, `key = "a"`).
+    pub(crate) fn strings(&self, errors: &mut Errors) -> Option<Vec<LitStr>> {
+        let usage = format!(
+            "`{}` takes a list of strings: `{} = [\"files:read\", \"files:write\"]`",
+            self.key, self.key
+        );
+        match &self.value {
+            OptValue::Lit(syn::Lit::Str(s)) => Some(vec![s.clone()]),
+            OptValue::Expr(Expr::Array(a)) => {
+                let mut out = Vec::new();
+                for e in &a.elems {
+                    match e {
+                        Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(s),
+                            ..
+                        }) => out.push(s.clone()),
+                        other => errors.spanned(other, &usage),
+                    }
+                }
+                Some(out)
+            }
+            _ => {
+                errors.at(self.key.span(), usage);
+                None
+            }
+        }
+    }
+
     pub(crate) fn float(&self, errors: &mut Errors) -> Option<f64> {
         match &self.value {
             OptValue::Lit(syn::Lit::Float(f)) => f.base10_parse().ok(),
@@ -267,6 +295,10 @@ pub(crate) enum Kind {
     Extension,
     /// `CancellationToken`.
     Cancellation,
+    /// `AuthInfo`: the authenticated caller.
+    Auth,
+    /// `TokenClaims<T>`: the caller's claims, parsed.
+    Claims,
     /// A value from the request: a tool argument, a template variable, a prompt argument.
     Value,
 }
@@ -359,6 +391,8 @@ pub(crate) fn kind_of(ty: &Type) -> Kind {
         Some("State") if !by_ref => Kind::State,
         Some("Extension") if !by_ref => Kind::Extension,
         Some("CancellationToken") if !by_ref => Kind::Cancellation,
+        Some("AuthInfo") if !by_ref => Kind::Auth,
+        Some("TokenClaims") if !by_ref => Kind::Claims,
         _ => Kind::Value,
     }
 }
@@ -513,6 +547,12 @@ pub(crate) fn extract(
         Kind::Cancellation => {
             quote!(let #binding: #ty = ::core::clone::Clone::clone(#ctx.cancellation_token());)
         }
+        Kind::Auth => {
+            quote!(let #binding: #ty = #krate::__private::AuthInfo::from_context(&#ctx)?;)
+        }
+        Kind::Claims => {
+            quote!(let #binding: #ty = #krate::__private::TokenClaims::from_context(&#ctx)?;)
+        }
         Kind::Value => return None,
     })
 }
@@ -586,6 +626,32 @@ pub(crate) fn named_return(sig: &syn::Signature, errors: &mut Errors) -> Type {
             (**ty).clone()
         }
     }
+}
+
+/// Checks scope names (non-empty, no spaces: RFC 6749 scope tokens), reporting at each.
+pub(crate) fn check_scopes(scopes: &[LitStr], errors: &mut Errors) {
+    for s in scopes {
+        let v = s.value();
+        let ok = !v.is_empty()
+            && v.bytes()
+                .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+        if !ok {
+            errors.at(
+                s.span(),
+                format!(
+                    "invalid scope `{v}`: a scope is one or more printable ASCII characters without spaces, `\"` or `\\`; list several as `[\"a\", \"b\"]`"
+                ),
+            );
+        }
+    }
+}
+
+/// The statement restricting `__def` to callers holding `scopes` (nothing when empty).
+pub(crate) fn scopes_stmt(scopes: &[LitStr]) -> TokenStream {
+    if scopes.is_empty() {
+        return TokenStream::new();
+    }
+    quote!(let __def = __def.scopes([#(#scopes),*]);)
 }
 
 /// A token stream for an `Option<serde_json::Value>` `_meta` expression.

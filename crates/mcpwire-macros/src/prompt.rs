@@ -11,7 +11,15 @@ use crate::common::{
 };
 use crate::tool::Callee;
 
-pub(crate) const KEYS: &[&str] = &["name", "title", "description", "icon", "meta", "crate"];
+pub(crate) const KEYS: &[&str] = &[
+    "name",
+    "title",
+    "description",
+    "icon",
+    "meta",
+    "scopes",
+    "crate",
+];
 pub(crate) const ARG_KEYS: &[&str] = &["description", "complete", "name"];
 
 #[derive(Default)]
@@ -21,6 +29,7 @@ pub(crate) struct PromptOpts {
     description: Option<LitStr>,
     icons: Vec<LitStr>,
     meta: Option<Expr>,
+    scopes: Vec<LitStr>,
 }
 
 pub(crate) fn parse_prompt_opts(tokens: TokenStream, errors: &mut Errors) -> (PromptOpts, Path) {
@@ -40,6 +49,7 @@ pub(crate) fn parse_prompt_opts(tokens: TokenStream, errors: &mut Errors) -> (Pr
             "description" => p.description = o.string(errors),
             "icon" => p.icons.extend(o.string(errors)),
             "meta" => p.meta = o.expr(errors),
+            "scopes" => p.scopes = o.strings(errors).unwrap_or_default(),
             _ => {}
         }
     }
@@ -79,6 +89,8 @@ pub(crate) fn prompt_def(input: PromptInput<'_>, errors: &mut Errors) -> TokenSt
     let description = opt_str(description.as_deref());
     let icons = opts.icons.iter().map(LitStr::value);
     let meta = meta_tokens(krate, opts.meta.as_ref());
+    crate::common::check_scopes(&opts.scopes, errors);
+    let scopes = crate::common::scopes_stmt(&opts.scopes);
 
     let mut arguments = Vec::new();
     let mut completions = Vec::new();
@@ -180,6 +192,7 @@ pub(crate) fn prompt_def(input: PromptInput<'_>, errors: &mut Errors) -> TokenSt
             }),
         );
         #(#completions)*
+        #scopes
         __def
     }}
 }

@@ -21,6 +21,7 @@ pub(crate) const KEYS: &[&str] = &[
     "meta",
     "audience",
     "priority",
+    "scopes",
     "crate",
 ];
 
@@ -38,6 +39,7 @@ pub(crate) struct ResourceOpts {
     meta: Option<Expr>,
     audience: Vec<String>,
     priority: Option<f64>,
+    scopes: Vec<LitStr>,
 }
 
 pub(crate) fn parse_resource_opts(
@@ -66,6 +68,7 @@ pub(crate) fn parse_resource_opts(
             "icon" => r.icons.extend(o.string(errors)),
             "meta" => r.meta = o.expr(errors),
             "priority" => r.priority = o.float(errors),
+            "scopes" => r.scopes = o.strings(errors).unwrap_or_default(),
             "audience" => {
                 if let Some(a) = o.string(errors) {
                     for part in a.value().split(',').map(str::trim) {
@@ -201,6 +204,8 @@ pub(crate) fn resource_def(input: ResourceInput<'_>, errors: &mut Errors) -> Tok
     };
     let icons = opts.icons.iter().map(LitStr::value);
     let meta = meta_tokens(krate, opts.meta.as_ref());
+    crate::common::check_scopes(&opts.scopes, errors);
+    let scopes = crate::common::scopes_stmt(&opts.scopes);
 
     let bindings: Vec<Ident> = (0..params.len())
         .map(|i| format_ident!("__p{}", i))
@@ -293,6 +298,7 @@ pub(crate) fn resource_def(input: ResourceInput<'_>, errors: &mut Errors) -> Tok
                 .expect("the URI template was checked at compile time");
             #(#completions)*
             #list
+            #scopes
             #krate::__private::AnyResourceDef::Template(__def)
         }}
     } else {
@@ -311,7 +317,9 @@ pub(crate) fn resource_def(input: ResourceInput<'_>, errors: &mut Errors) -> Tok
             __r.annotations = #krate::__private::resource_annotations(&[#(#audience),*], #priority);
             __r.icons = #krate::__private::icons(&[#(#icons),*]);
             __r.meta = #krate::__private::meta(#meta);
-            #krate::__private::AnyResourceDef::Static(#krate::__private::ResourceDef::new(__r, #handler))
+            let __def = #krate::__private::ResourceDef::new(__r, #handler);
+            #scopes
+            #krate::__private::AnyResourceDef::Static(__def)
         }}
     }
 }

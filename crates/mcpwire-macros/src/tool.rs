@@ -22,6 +22,7 @@ pub(crate) const KEYS: &[&str] = &[
     "meta",
     "lenient",
     "text",
+    "scopes",
     "crate",
 ];
 
@@ -96,6 +97,7 @@ pub(crate) struct ToolOpts {
     meta: Option<Expr>,
     lenient: bool,
     text: Option<Path>,
+    scopes: Vec<LitStr>,
 }
 
 pub(crate) fn parse_tool_opts(tokens: TokenStream, errors: &mut Errors) -> (ToolOpts, Path) {
@@ -121,6 +123,7 @@ pub(crate) fn parse_tool_opts(tokens: TokenStream, errors: &mut Errors) -> (Tool
             "meta" => t.meta = o.expr(errors),
             "lenient" => t.lenient = o.flag(errors).unwrap_or(false),
             "text" => t.text = o.path(errors),
+            "scopes" => t.scopes = o.strings(errors).unwrap_or_default(),
             _ => {}
         }
     }
@@ -180,6 +183,8 @@ pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream
         .unwrap_or_else(|| sig.ident.to_string().trim_start_matches("r#").to_owned());
     let name_span = opts.name.as_ref().map_or(sig.ident.span(), LitStr::span);
     check_name(&name, name_span, errors);
+    crate::common::check_scopes(&opts.scopes, errors);
+    let scopes = crate::common::scopes_stmt(&opts.scopes);
     let description = opts
         .description
         .as_ref()
@@ -440,7 +445,7 @@ pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream
         );
         let __lenient: ::core::option::Option<::std::sync::Arc<#krate::__private::JsonObject>> =
             if #lenient { ::core::option::Option::Some(::std::sync::Arc::new(__schema)) } else { ::core::option::Option::None };
-        #krate::__private::ToolDef::new(
+        let __def = #krate::__private::ToolDef::new(
             __tool,
             #krate::__private::tool_handler(move |__ctx: #krate::__private::RequestContext, __args: #krate::__private::ToolArguments| {
                 let __lenient = ::core::clone::Clone::clone(&__lenient);
@@ -454,7 +459,9 @@ pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream
                     #convert
                 }
             }),
-        )
+        );
+        #scopes
+        __def
     }}
 }
 

@@ -71,6 +71,8 @@ where
             LineStream {
                 reader: BufReader::with_capacity(READ_BUFFER, self.reader),
                 max: self.max_message_size,
+                partial: Vec::new(),
+                oversized: false,
             },
         )
     }
@@ -103,45 +105,58 @@ impl<W: AsyncWrite + Unpin + Send + 'static> MessageSink for LineSink<W> {
 }
 
 /// The reading half of a [`LineTransport`].
+///
+/// Cancel-safe: a line read in part when [`recv`](MessageStream::recv) is dropped is kept and
+/// completed by the next call.
 pub struct LineStream<R> {
     reader: BufReader<R>,
     max: usize,
+    /// The part of the current line read so far (when it spans several reads).
+    partial: Vec<u8>,
+    /// Whether the current line went over the limit (its bytes are being skipped).
+    oversized: bool,
 }
 
 impl<R: AsyncRead + Unpin + Send + 'static> LineStream<R> {
-    /// Reads one line (without its terminator) into `line`; `Ok(false)` at end of input.
-    /// Lines over the limit are consumed entirely and reported as `TooLarge`.
-    async fn read_line(&mut self, line: &mut Vec<u8>) -> Result<bool, TransportError> {
-        let mut oversized = false;
-        let mut seen_any = false;
+    /// Reads one line (without its terminator); `Ok(None)` at end of input. Lines over the
+    /// limit are consumed entirely and reported as `TooLarge`.
+    async fn read_line(&mut self) -> Result<Option<Vec<u8>>, TransportError> {
         loop {
             let available = self.reader.fill_buf().await?;
             if available.is_empty() {
-                if oversized {
+                let seen_any = !self.partial.is_empty() || self.oversized;
+                if std::mem::take(&mut self.oversized) {
                     return Err(TransportError::TooLarge { limit: self.max });
                 }
-                return Ok(seen_any);
+                // A last line without a terminator still counts.
+                return Ok(seen_any.then(|| std::mem::take(&mut self.partial)));
             }
-            seen_any = true;
-            let (chunk, consumed, done) = match memchr::memchr(b'\n', available) {
+            // A plain scan: lines are short, and `memchr`'s first call detects CPU features
+            // (several `cpuid` exits in a VM), a cost every process start would pay.
+            let (chunk, consumed, done) = match available.iter().position(|b| *b == b'\n') {
                 Some(i) => (&available[..i], i + 1, true),
                 None => (available, available.len(), false),
             };
-            if !oversized {
-                if line.len() + chunk.len() > self.max {
-                    oversized = true;
-                    line.clear();
-                    line.shrink_to(READ_BUFFER);
+            if done && self.partial.is_empty() && !self.oversized && chunk.len() <= self.max {
+                // The common case: the whole line is in the buffer; copy it once, exactly.
+                let line = chunk.to_vec();
+                self.reader.consume(consumed);
+                return Ok(Some(line));
+            }
+            if !self.oversized {
+                if self.partial.len() + chunk.len() > self.max {
+                    self.oversized = true;
+                    self.partial = Vec::new();
                 } else {
-                    line.extend_from_slice(chunk);
+                    self.partial.extend_from_slice(chunk);
                 }
             }
             self.reader.consume(consumed);
             if done {
-                if oversized {
+                if std::mem::take(&mut self.oversized) {
                     return Err(TransportError::TooLarge { limit: self.max });
                 }
-                return Ok(true);
+                return Ok(Some(std::mem::take(&mut self.partial)));
             }
         }
     }
@@ -150,10 +165,9 @@ impl<R: AsyncRead + Unpin + Send + 'static> LineStream<R> {
 impl<R: AsyncRead + Unpin + Send + 'static> MessageStream for LineStream<R> {
     async fn recv(&mut self) -> Option<Result<String, TransportError>> {
         loop {
-            let mut line = Vec::new();
-            match self.read_line(&mut line).await {
-                Ok(false) => return None,
-                Ok(true) => {
+            match self.read_line().await {
+                Ok(None) => return None,
+                Ok(Some(mut line)) => {
                     if line.last() == Some(&b'\r') {
                         line.pop();
                     }
@@ -282,6 +296,10 @@ pub fn stdio() -> LineTransport<StdinReader, StdoutWriter> {
 }
 
 /// Serves `server` over stdin and stdout until the client closes stdin.
+///
+/// A stdio server has one client and one connection: tokio's current-thread runtime
+/// (`#[tokio::main(flavor = "current_thread")]`) serves it fastest, since a second worker
+/// thread only adds wake-ups (see `docs/performance.md`).
 pub async fn serve_stdio(server: &mcpwire_core::server::Server) -> Result<(), mcpwire_core::Error> {
     server.serve(stdio()).await
 }
@@ -459,6 +477,22 @@ mod tests {
         assert_eq!(got[0], Ok("{\"small\":1}".to_string()));
         assert!(got[1].as_ref().unwrap_err().contains("20 bytes"));
         assert_eq!(got[2], Ok("{\"ok\":2}".to_string()));
+    }
+
+    #[tokio::test]
+    async fn a_line_read_in_part_survives_a_dropped_recv() {
+        let (mut client, server) = tokio::io::duplex(1024);
+        let (_sink, mut stream) = LineTransport::new(server, tokio::io::sink()).split();
+        client.write_all(b"{\"half\":").await.unwrap();
+        // Poll `recv` once (it reads the first half and waits), then drop it.
+        tokio::select! {
+            biased;
+            _ = stream.recv() => panic!("a line without its end was returned"),
+            () = std::future::ready(()) => {}
+        }
+        client.write_all(b"1}\n").await.unwrap();
+        let line = stream.recv().await.unwrap().unwrap();
+        assert_eq!(line, "{\"half\":1}");
     }
 
     #[tokio::test]

@@ -29,6 +29,9 @@
 //!   `http`, on by default), WebSocket (`ws`, feature `ws`), in-memory
 //!   ([`transport::memory`]), or your own ([`transport::Transport`]). See
 //!   `docs/transports.md`.
+//! * Authorization: scopes on tools, resources and prompts (in core), and with feature
+//!   `auth` the `auth` module: bearer token verification, OAuth protected resource
+//!   metadata, rate and concurrency limits. See `docs/auth.md`.
 //!
 //! The crate is a facade: the protocol lives in `mcpwire-core`, transports in
 //! `mcpwire-stdio`, `mcpwire-http` and `mcpwire-ws`.
@@ -57,6 +60,16 @@ pub mod http {
 #[cfg(feature = "ws")]
 pub mod ws {
     pub use mcpwire_ws::*;
+}
+
+/// Authorization (feature `auth`): the [`AuthLayer`](auth::AuthLayer) that verifies bearer
+/// tokens and serves the protected resource metadata, the token verifiers
+/// ([`JwtVerifier`](auth::JwtVerifier), [`IntrospectionVerifier`](auth::IntrospectionVerifier),
+/// [`ApiKeys`](auth::ApiKeys)) and per-principal rate and concurrency limits. See
+/// `docs/auth.md`.
+#[cfg(feature = "auth")]
+pub mod auth {
+    pub use mcpwire_auth::*;
 }
 
 #[cfg(feature = "macros")]
@@ -135,7 +148,8 @@ pub mod prelude {
     pub use crate::client::{Client, ConnectMode, RequestOptions, ServerEvent, Subscription};
     pub use crate::server::handler::{Json, JsonWithText};
     pub use crate::server::{
-        PromptDef, RequestContext, ResourceDef, ResourceTemplateDef, Server, State, ToolDef,
+        AuthInfo, PromptDef, RequestContext, ResourceDef, ResourceTemplateDef, Server, State,
+        TokenClaims, ToolDef,
     };
     pub use crate::types::{
         CallToolResult, ContentBlock, GetPromptResult, Implementation, Prompt, PromptArgument,
@@ -158,3 +172,8 @@ pub struct MacrosDoctests;
 #[doc = include_str!("../../../docs/transports.md")]
 #[cfg(doctest)]
 pub struct TransportsDoctests;
+
+/// The examples of `docs/auth.md`, compiled as doc tests.
+#[doc = include_str!("../../../docs/auth.md")]
+#[cfg(all(doctest, feature = "auth"))]
+pub struct AuthDoctests;

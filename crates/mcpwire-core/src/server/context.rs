@@ -46,9 +46,28 @@ pub struct RequestInfo {
     pub log_level: Option<LoggingLevel>,
 }
 
-/// An identity string used to bind request state to a caller (set by authentication layers).
+/// An identity string used to bind state to a caller: the `requestState` of 2026-07-28
+/// and the legacy HTTP sessions a caller opens (another caller cannot use them).
+///
+/// Authentication layers attach it beside the [`AuthInfo`](super::AuthInfo); when only
+/// the latter is present, its subject is used.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal(pub String);
+
+impl Principal {
+    /// The principal of a request, from its extensions: the [`Principal`] if attached,
+    /// else the subject of its [`AuthInfo`](super::AuthInfo).
+    pub fn of(extensions: &http::Extensions) -> Option<String> {
+        extensions
+            .get::<Principal>()
+            .map(|p| p.0.clone())
+            .or_else(|| {
+                extensions
+                    .get::<super::AuthInfo>()
+                    .map(|a| a.subject().to_owned())
+            })
+    }
+}
 
 pub(crate) struct ContextInner {
     pub(crate) id: RequestId,
@@ -146,6 +165,11 @@ impl RequestContext {
     /// Typed values attached by the transport and layers (for example the authenticated user).
     pub fn extensions(&self) -> &http::Extensions {
         &self.inner.extensions
+    }
+
+    /// The authenticated caller, when an authentication layer attached one.
+    pub fn auth(&self) -> Option<&super::AuthInfo> {
+        self.inner.extensions.get::<super::AuthInfo>()
     }
 
     /// Shared state registered with [`Server::with_state`].

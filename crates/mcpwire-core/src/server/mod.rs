@@ -9,6 +9,7 @@
 //! `io.modelcontextprotocol/protocolVersion` in `_meta` is served statelessly on
 //! 2026-07-28; an `initialize` opens a legacy session (2024-11-05 to 2025-11-25).
 
+mod auth;
 mod context;
 mod extract;
 pub mod handler;
@@ -22,6 +23,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
+pub use auth::{AuthInfo, InsufficientScope, TokenClaims};
 pub use context::{Principal, RequestContext, RequestInfo, State, form_schema};
 pub use extract::{Extension, SafePath, UnsafePath};
 pub use registry::{
@@ -30,10 +32,12 @@ pub use registry::{
     is_valid_tool_name,
 };
 pub use router::{
-    CatchPanic, CatchPanicLayer, McpService, Protocol, ProtocolLayer, Router, probe_meta,
+    CatchPanic, CatchPanicLayer, McpService, ProbedMeta, Protocol, ProtocolLayer, Router,
+    probe_meta,
 };
 pub use session::{McpRequest, McpResponse, Negotiated, Phase, Session};
 
+use self::auth::ScopeHierarchy;
 use self::context::StateMap;
 use self::mrtr::MrtrConfig;
 use self::registry::Registry;
@@ -98,6 +102,7 @@ pub(crate) struct Config {
     pub(crate) cache: HashMap<Cacheable, CacheHint>,
     pub(crate) server_info_in_results: bool,
     pub(crate) versions: Vec<ProtocolVersion>,
+    pub(crate) scopes: ScopeHierarchy,
 }
 
 #[derive(Clone)]
@@ -173,6 +178,7 @@ impl Server {
                     cache,
                     server_info_in_results: true,
                     versions: ProtocolVersion::ALL.to_vec(),
+                    scopes: ScopeHierarchy::default(),
                 },
                 registry: RwLock::new(Arc::new(Registry::default())),
                 subscribers: Mutex::new(Subscribers::default()),
@@ -267,6 +273,107 @@ impl Server {
         v.dedup();
         self.config_mut().versions = v;
         self
+    }
+
+    /// Declares that a token granting `broader` also grants each of `narrower` (and what
+    /// they imply in turn), as the spec asks servers to honour scope hierarchies.
+    ///
+    /// ```
+    /// let server = mcpwire_core::server!()
+    ///     .scope_implies("files:admin", ["files:read", "files:write"]);
+    /// ```
+    #[track_caller]
+    pub fn scope_implies(
+        mut self,
+        broader: impl Into<String>,
+        narrower: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        let narrower = narrower.into_iter().map(Into::into).collect();
+        self.config_mut().scopes.add(broader.into(), narrower);
+        self
+    }
+
+    /// Every scope some registered tool, resource, template or prompt requires, sorted
+    /// (what a server typically advertises as `scopes_supported`).
+    pub fn declared_scopes(&self) -> Vec<String> {
+        self.registry().declared_scopes()
+    }
+
+    /// Whether a request for `method` with `params`, authenticated as `auth` (or not at
+    /// all), may use the item it names: the tool of `tools/call`, the prompt of
+    /// `prompts/get`, the resource or template of `resources/read` and
+    /// `resources/subscribe`, the reference of `completion/complete`.
+    ///
+    /// The dispatcher applies the same check itself; transports call this before
+    /// dispatching to refuse with their own status (HTTP answers `403`). Requests that
+    /// name no item, or name an unknown one, pass (the dispatcher answers them).
+    pub fn authorize(
+        &self,
+        auth: Option<&AuthInfo>,
+        method: &str,
+        params: Option<&crate::jsonrpc::RawJson>,
+    ) -> Result<(), InsufficientScope> {
+        #[derive(serde::Deserialize)]
+        struct Named<'a> {
+            #[serde(borrow, default)]
+            name: Option<std::borrow::Cow<'a, str>>,
+            #[serde(borrow, default)]
+            uri: Option<std::borrow::Cow<'a, str>>,
+            // Read as any JSON: a `ref` of another method's shape must not fail the parse.
+            #[serde(rename = "ref", default)]
+            reference: Option<serde_json::Value>,
+        }
+        let kind = match method {
+            "tools/call"
+            | "prompts/get"
+            | "resources/read"
+            | "resources/subscribe"
+            | "completion/complete" => method,
+            _ => return Ok(()),
+        };
+        let registry = self.registry();
+        // Servers without scoped items pay nothing here.
+        let Some(params) = params.filter(|_| registry.scoped) else {
+            return Ok(());
+        };
+        // Malformed params are the dispatcher's to refuse, with the field that is wrong.
+        let Ok(named) = serde_json::from_str::<Named<'_>>(params.get()) else {
+            return Ok(());
+        };
+        use std::borrow::Cow;
+        let required: Option<Cow<'_, [String]>> = match (kind, named) {
+            ("tools/call", Named { name: Some(n), .. }) => {
+                registry.tools.get(&n).map(|t| Cow::Borrowed(&*t.scopes))
+            }
+            ("prompts/get", Named { name: Some(n), .. }) => {
+                registry.prompts.get(&n).map(|p| Cow::Borrowed(&*p.scopes))
+            }
+            ("resources/read" | "resources/subscribe", Named { uri: Some(u), .. }) => {
+                registry.resource_scopes(&u).map(Cow::Borrowed)
+            }
+            (
+                "completion/complete",
+                Named {
+                    reference: Some(r), ..
+                },
+            ) => serde_json::from_value::<crate::types::CompletionReference>(r)
+                .ok()
+                .and_then(|r| {
+                    registry
+                        .reference_scopes(&r)
+                        .map(|s| Cow::Owned(s.to_vec()))
+                }),
+            _ => None,
+        };
+        match required {
+            Some(req) => self.shared.config.scopes.check(auth, &req),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether `auth` may see and use an item requiring `required`.
+    pub(crate) fn allows(&self, auth: Option<&AuthInfo>, required: &[String]) -> bool {
+        self.shared.config.scopes.allows(auth, required)
     }
 
     /// The protocol revisions served, newest first.

@@ -224,16 +224,16 @@ pub(crate) enum Lookup {
 }
 
 impl MrtrRound {
-    /// Builds the round from a request's `inputResponses` and `requestState`.
+    /// Builds the round from a request's `inputResponses` and its `requestState` (with the
+    /// binding the state must match).
     pub(crate) fn from_request(
         config: &MrtrConfig,
-        binding: &Binding,
+        request_state: Option<(&str, &Binding)>,
         input_responses: Option<JsonObject>,
-        request_state: Option<&str>,
     ) -> Result<MrtrRound, ErrorObject> {
         let mut answers: HashMap<String, Answer> = HashMap::new();
         match request_state {
-            Some(state) => {
+            Some((state, binding)) => {
                 let payload = unseal(config, state, binding)?;
                 answers.extend(payload.a);
                 // Only answers to what was asked last round count; others are ignored.
@@ -406,7 +406,7 @@ mod tests {
     fn state_round_trips_and_rejects_tampering() {
         let cfg = config();
         let b = binding(&serde_json::json!({"a": 1, "b": 2}));
-        let round = MrtrRound::from_request(&cfg, &b, None, None).unwrap();
+        let round = MrtrRound::from_request(&cfg, None, None).unwrap();
         assert!(matches!(round.lookup("k", ask("name?")), Lookup::Asked));
         let (requests, state) = round.finish(&cfg, &b);
         assert_eq!(requests.keys().collect::<Vec<_>>(), ["k"]);
@@ -416,7 +416,7 @@ mod tests {
         let answers: JsonObject =
             serde_json::from_value(serde_json::json!({"k": {"action": "accept"}})).unwrap();
         let round2 =
-            MrtrRound::from_request(&cfg, &b2, Some(answers.clone()), Some(&state)).unwrap();
+            MrtrRound::from_request(&cfg, Some((&state, &b2)), Some(answers.clone())).unwrap();
         assert!(matches!(
             round2.lookup("k", ask("name?")),
             Lookup::Answered(_)
@@ -424,22 +424,22 @@ mod tests {
 
         // A changed question is asked again.
         let round3 =
-            MrtrRound::from_request(&cfg, &b2, Some(answers.clone()), Some(&state)).unwrap();
+            MrtrRound::from_request(&cfg, Some((&state, &b2)), Some(answers.clone())).unwrap();
         assert!(matches!(round3.lookup("k", ask("other?")), Lookup::Asked));
 
         let tampered = format!("{state}x");
-        assert!(MrtrRound::from_request(&cfg, &b2, None, Some(&tampered)).is_err());
+        assert!(MrtrRound::from_request(&cfg, Some((&tampered, &b2)), None).is_err());
         let other_args = binding(&serde_json::json!({"a": 2}));
-        assert!(MrtrRound::from_request(&cfg, &other_args, None, Some(&state)).is_err());
+        assert!(MrtrRound::from_request(&cfg, Some((&state, &other_args)), None).is_err());
         let mut other_key = config();
         other_key.key = [8; 32];
-        assert!(MrtrRound::from_request(&other_key, &b2, None, Some(&state)).is_err());
+        assert!(MrtrRound::from_request(&other_key, Some((&state, &b2)), None).is_err());
         let other_caller = Binding::new(
             "tools/call",
             &[&Value::from("t"), &serde_json::json!({"a":1,"b":2})],
             Some("mallory".into()),
         );
-        assert!(MrtrRound::from_request(&cfg, &other_caller, None, Some(&state)).is_err());
+        assert!(MrtrRound::from_request(&cfg, Some((&state, &other_caller)), None).is_err());
     }
 
     #[test]
@@ -447,12 +447,12 @@ mod tests {
         let mut cfg = config();
         cfg.ttl = Duration::from_secs(0);
         let b = binding(&Value::Null);
-        let round = MrtrRound::from_request(&cfg, &b, None, None).unwrap();
+        let round = MrtrRound::from_request(&cfg, None, None).unwrap();
         let _ = round.lookup("k", ask("q"));
         let (_, state) = round.finish(&cfg, &b);
         // exp == now; one second later it has lapsed.
         std::thread::sleep(Duration::from_millis(1100));
-        let err = MrtrRound::from_request(&cfg, &b, None, Some(&state))
+        let err = MrtrRound::from_request(&cfg, Some((&state, &b)), None)
             .err()
             .unwrap();
         assert!(err.message.contains("expired"), "{}", err.message);
@@ -462,14 +462,14 @@ mod tests {
     fn answers_carry_across_rounds() {
         let cfg = config();
         let b = binding(&Value::Null);
-        let r1 = MrtrRound::from_request(&cfg, &b, None, None).unwrap();
+        let r1 = MrtrRound::from_request(&cfg, None, None).unwrap();
         let _ = r1.lookup("first", ask("1"));
         let (_, s1) = r1.finish(&cfg, &b);
         let a1: JsonObject = serde_json::from_value(
             serde_json::json!({"first": {"action": "accept", "content": {"x": 1}}}),
         )
         .unwrap();
-        let r2 = MrtrRound::from_request(&cfg, &b, Some(a1), Some(&s1)).unwrap();
+        let r2 = MrtrRound::from_request(&cfg, Some((&s1, &b)), Some(a1)).unwrap();
         assert!(matches!(r2.lookup("first", ask("1")), Lookup::Answered(_)));
         let _ = r2.lookup("second", ask("2"));
         let (req2, s2) = r2.finish(&cfg, &b);
@@ -477,7 +477,7 @@ mod tests {
         assert_ne!(s1, s2);
         let a2: JsonObject =
             serde_json::from_value(serde_json::json!({"second": {"action": "decline"}})).unwrap();
-        let r3 = MrtrRound::from_request(&cfg, &b, Some(a2), Some(&s2)).unwrap();
+        let r3 = MrtrRound::from_request(&cfg, Some((&s2, &b)), Some(a2)).unwrap();
         assert!(matches!(r3.lookup("first", ask("1")), Lookup::Answered(_)));
         assert!(matches!(r3.lookup("second", ask("2")), Lookup::Answered(_)));
     }

@@ -14,6 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
+use super::auth::scope_list;
 use super::context::RequestContext;
 use super::handler::{
     CompletionHandler, IntoPromptResult, IntoReadResult, IntoToolResult, PromptFn, PromptHandler,
@@ -79,6 +80,7 @@ pub struct ToolDef {
     pub(crate) handler: Arc<dyn ToolHandler>,
     /// The arguments mirrored into `Mcp-Param-*` headers, validated once at registration.
     header_params: Result<Arc<[HeaderParam]>, String>,
+    pub(crate) scopes: Arc<[String]>,
 }
 
 impl std::fmt::Debug for ToolDef {
@@ -110,13 +112,27 @@ impl ToolDef {
             legacy_tool,
             handler,
             header_params,
+            scopes: Arc::from([]),
         }
+    }
+
+    /// Requires every one of `scopes` of callers: others do not see the tool in
+    /// `tools/list` and are refused when they call it (see [`AuthInfo`](super::AuthInfo)).
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.scopes = scope_list(scopes);
+        self
+    }
+
+    /// The scopes a caller needs (sorted; empty: open to every caller).
+    pub fn required_scopes(&self) -> &[String] {
+        &self.scopes
     }
 
     /// Starts building a tool named `name`.
     pub fn builder(name: impl Into<String>) -> ToolBuilder {
         ToolBuilder {
             tool: Tool::new(name, Tool::empty_input_schema()),
+            scopes: Arc::from([]),
         }
     }
 
@@ -149,6 +165,7 @@ impl ToolDef {
 #[derive(Debug, Clone)]
 pub struct ToolBuilder {
     tool: Tool,
+    scopes: Arc<[String]>,
 }
 
 impl ToolBuilder {
@@ -206,9 +223,17 @@ impl ToolBuilder {
         self
     }
 
+    /// Requires every one of `scopes` of callers (see [`ToolDef::scopes`]).
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.scopes = scope_list(scopes);
+        self
+    }
+
     /// Finishes with a handler object.
     pub fn handler_object(self, handler: impl ToolHandler) -> ToolDef {
-        ToolDef::new(self.tool, handler)
+        let mut def = ToolDef::new(self.tool, handler);
+        def.scopes = self.scopes;
+        def
     }
 
     /// Finishes with an async closure taking the parsed arguments and the context.
@@ -224,7 +249,9 @@ impl ToolBuilder {
         if self.tool.input_schema == Tool::empty_input_schema() {
             self.tool.input_schema = input_schema_for::<A>();
         }
-        ToolDef::new(self.tool, ToolFn::new(f))
+        let mut def = ToolDef::new(self.tool, ToolFn::new(f));
+        def.scopes = self.scopes;
+        def
     }
 }
 
@@ -249,6 +276,7 @@ where
 pub struct ResourceDef {
     pub(crate) resource: Resource,
     pub(crate) handler: Arc<dyn ResourceHandler>,
+    pub(crate) scopes: Arc<[String]>,
 }
 
 impl std::fmt::Debug for ResourceDef {
@@ -265,7 +293,20 @@ impl ResourceDef {
         ResourceDef {
             resource,
             handler: Arc::new(handler),
+            scopes: Arc::from([]),
         }
+    }
+
+    /// Requires every one of `scopes` of callers: others do not see the resource in
+    /// `resources/list` and are refused when they read it.
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.scopes = scope_list(scopes);
+        self
+    }
+
+    /// The scopes a caller needs (sorted; empty: open to every caller).
+    pub fn required_scopes(&self) -> &[String] {
+        &self.scopes
     }
 
     /// A resource read by an async closure `Fn(RequestContext) -> impl Future<Output = R>`.
@@ -298,6 +339,7 @@ pub struct ResourceTemplateDef {
     pub(crate) handler: Arc<dyn ResourceHandler>,
     pub(crate) completions: HashMap<String, Arc<dyn CompletionHandler>>,
     pub(crate) lister: Option<Arc<dyn ResourceLister>>,
+    pub(crate) scopes: Arc<[String]>,
 }
 
 impl std::fmt::Debug for ResourceTemplateDef {
@@ -320,7 +362,21 @@ impl ResourceTemplateDef {
             handler: Arc::new(handler),
             completions: HashMap::new(),
             lister: None,
+            scopes: Arc::from([]),
         })
+    }
+
+    /// Requires every one of `scopes` of callers: others do not see the template (nor the
+    /// instances its lister names) and are refused when they read a URI it matches or
+    /// complete its variables.
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.scopes = scope_list(scopes);
+        self
+    }
+
+    /// The scopes a caller needs (sorted; empty: open to every caller).
+    pub fn required_scopes(&self) -> &[String] {
+        &self.scopes
     }
 
     /// A template read by `Fn(String /*uri*/, UriParams, RequestContext) -> impl Future`.
@@ -371,6 +427,7 @@ pub struct PromptDef {
     pub(crate) prompt: Prompt,
     pub(crate) handler: Arc<dyn PromptHandler>,
     pub(crate) completions: HashMap<String, Arc<dyn CompletionHandler>>,
+    pub(crate) scopes: Arc<[String]>,
 }
 
 impl std::fmt::Debug for PromptDef {
@@ -388,7 +445,20 @@ impl PromptDef {
             prompt,
             handler: Arc::new(handler),
             completions: HashMap::new(),
+            scopes: Arc::from([]),
         }
+    }
+
+    /// Requires every one of `scopes` of callers: others do not see the prompt in
+    /// `prompts/list` and are refused when they get or complete it.
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.scopes = scope_list(scopes);
+        self
+    }
+
+    /// The scopes a caller needs (sorted; empty: open to every caller).
+    pub fn required_scopes(&self) -> &[String] {
+        &self.scopes
     }
 
     /// A prompt produced by `Fn(BTreeMap<String, String>, RequestContext) -> impl Future`.
@@ -577,6 +647,13 @@ impl<T> Ordered<T> {
     }
 }
 
+/// What serves a URI: the handler, the template's variables, the scopes it needs.
+pub(crate) struct FoundResource {
+    pub(crate) handler: Arc<dyn ResourceHandler>,
+    pub(crate) params: UriParams,
+    pub(crate) scopes: Arc<[String]>,
+}
+
 /// One snapshot of everything registered.
 #[derive(Clone, Default)]
 pub(crate) struct Registry {
@@ -590,6 +667,9 @@ pub(crate) struct Registry {
     pub(crate) tools_declared: bool,
     pub(crate) resources_declared: bool,
     pub(crate) prompts_declared: bool,
+    /// Whether some item ever registered requires scopes (servers without any skip the
+    /// checks entirely).
+    pub(crate) scoped: bool,
 }
 
 impl Registry {
@@ -635,6 +715,7 @@ impl Registry {
             });
         }
         let name = def.tool.name.clone();
+        self.scoped |= !def.scopes.is_empty();
         self.tools.insert(&name, def);
         Ok(())
     }
@@ -647,6 +728,7 @@ impl Registry {
             });
         }
         let uri = def.resource.uri.clone();
+        self.scoped |= !def.scopes.is_empty();
         self.resources.insert(&uri, def);
         Ok(())
     }
@@ -665,6 +747,7 @@ impl Registry {
                 name: def.template.uri_template.clone(),
             });
         }
+        self.scoped |= !def.scopes.is_empty();
         let def = Arc::new(def);
         self.templates.push(def.clone());
         self.templates_by_specificity.push(def);
@@ -691,20 +774,78 @@ impl Registry {
             });
         }
         let name = def.prompt.name.clone();
+        self.scoped |= !def.scopes.is_empty();
         self.prompts.insert(&name, def);
         Ok(())
     }
 
-    /// Finds the handler for `uri`: an exact resource first, then the most specific template.
-    pub(crate) fn find_resource(&self, uri: &str) -> Option<(Arc<dyn ResourceHandler>, UriParams)> {
+    /// Finds the handler for `uri`: an exact resource first, then the most specific
+    /// template; with the scopes reading it needs.
+    pub(crate) fn find_resource(&self, uri: &str) -> Option<FoundResource> {
         if let Some(r) = self.resources.get(uri) {
-            return Some((r.handler.clone(), UriParams::new()));
+            return Some(FoundResource {
+                handler: r.handler.clone(),
+                params: UriParams::new(),
+                scopes: r.scopes.clone(),
+            });
         }
         self.templates_by_specificity.iter().find_map(|t| {
-            t.parsed
-                .match_uri(uri)
-                .map(|params| (t.handler.clone(), params))
+            t.parsed.match_uri(uri).map(|params| FoundResource {
+                handler: t.handler.clone(),
+                params,
+                scopes: t.scopes.clone(),
+            })
         })
+    }
+
+    /// The scopes reading `uri` needs, if some resource or template serves it.
+    pub(crate) fn resource_scopes(&self, uri: &str) -> Option<&[String]> {
+        if let Some(r) = self.resources.get(uri) {
+            return Some(&r.scopes);
+        }
+        self.templates_by_specificity
+            .iter()
+            .find(|t| t.parsed.match_uri(uri).is_some())
+            .map(|t| &*t.scopes)
+    }
+
+    /// The scopes completing `reference` needs, if it names a registered prompt or template.
+    pub(crate) fn reference_scopes(
+        &self,
+        reference: &crate::types::CompletionReference,
+    ) -> Option<&[String]> {
+        match reference {
+            crate::types::CompletionReference::Prompt(p) => {
+                self.prompts.get(&p.name).map(|p| &*p.scopes)
+            }
+            crate::types::CompletionReference::Resource(r) => self
+                .templates
+                .iter()
+                .find(|t| t.template.uri_template == r.uri)
+                .map(|t| &*t.scopes),
+        }
+    }
+
+    /// Every scope some item requires, sorted.
+    pub(crate) fn declared_scopes(&self) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .tools
+            .as_slice()
+            .iter()
+            .flat_map(|t| t.scopes.iter())
+            .chain(
+                self.resources
+                    .as_slice()
+                    .iter()
+                    .flat_map(|r| r.scopes.iter()),
+            )
+            .chain(self.templates.iter().flat_map(|t| t.scopes.iter()))
+            .chain(self.prompts.as_slice().iter().flat_map(|p| p.scopes.iter()))
+            .cloned()
+            .collect();
+        all.sort();
+        all.dedup();
+        all
     }
 }
 

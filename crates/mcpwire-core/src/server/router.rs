@@ -19,6 +19,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use tower::{Layer, Service};
 
+use super::auth::AuthInfo;
 use super::context::{ContextInner, Principal, RequestContext, RequestInfo};
 use super::handler::ToolArguments;
 use super::mrtr::{Binding, MrtrRound, RoundDriver, RoundOutcome};
@@ -139,7 +140,8 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let server = self.server.clone();
         Box::pin(async move {
-            match resolve(&server, &req) {
+            let probed = req.extensions.remove::<ProbedMeta>().map(|p| p.0);
+            match resolve_with(&server, &req, probed) {
                 Ok(info) => {
                     req.extensions.insert(info);
                     inner.call(req).await
@@ -177,11 +179,28 @@ fn missing_meta(key: &str) -> ErrorObject {
     ))
 }
 
+/// The `_meta` of a request as its transport already read it (with [`probe_meta`], to check
+/// it against headers), so the protocol layer does not parse it a second time.
+#[derive(Clone, Debug)]
+pub struct ProbedMeta(pub Option<RequestMeta>);
+
 /// Works out the revision and client context of a request, or the error refusing it.
 pub(crate) fn resolve(server: &Server, req: &McpRequest) -> Result<RequestInfo, ErrorObject> {
+    resolve_with(server, req, None)
+}
+
+/// [`resolve`], with the request's `_meta` when the transport read it already.
+fn resolve_with(
+    server: &Server,
+    req: &McpRequest,
+    probed: Option<Option<RequestMeta>>,
+) -> Result<RequestInfo, ErrorObject> {
     let method =
         M::from_name(&req.method).ok_or_else(|| ErrorObject::method_not_found(&req.method))?;
-    let meta = probe_meta(req.params.as_ref())?;
+    let meta = match probed {
+        Some(meta) => meta,
+        None => probe_meta(req.params.as_ref())?,
+    };
     let modern = meta
         .as_ref()
         .is_some_and(|m| m.protocol_version.is_some() || m.client_capabilities.is_some());
@@ -401,7 +420,26 @@ impl Call<'_> {
     }
 
     fn principal(&self) -> Option<String> {
-        self.req.extensions.get::<Principal>().map(|p| p.0.clone())
+        Principal::of(&self.req.extensions)
+    }
+
+    fn auth(&self) -> Option<&AuthInfo> {
+        self.req.extensions.get::<AuthInfo>()
+    }
+
+    /// Whether the caller may see an item requiring `scopes`.
+    fn visible(&self, scopes: &[String]) -> bool {
+        self.server.allows(self.auth(), scopes)
+    }
+
+    /// Refuses the request unless the caller holds `scopes`.
+    fn authorize(&self, scopes: &[String]) -> Result<(), ErrorObject> {
+        self.server
+            .shared
+            .config
+            .scopes
+            .check(self.auth(), scopes)
+            .map_err(|e| e.to_error_object())
     }
 
     fn params_text(&self) -> &str {
@@ -425,9 +463,9 @@ impl Call<'_> {
 
     /// Runs `fut` (a handler) under the request's MRTR round, if any; an unanswered ask
     /// ends the round with an interim result.
-    async fn run<T>(
+    async fn run<T, B: FnOnce() -> Binding>(
         &self,
-        round: Option<(Arc<MrtrRound>, Binding)>,
+        round: Option<Round<B>>,
         fut: BoxFuture<'static, Result<T, Error>>,
     ) -> Result<Result<T, Error>, McpResponse> {
         match round {
@@ -435,6 +473,7 @@ impl Call<'_> {
             Some((round, binding)) => match RoundDriver::new(fut, round.clone()).await {
                 RoundOutcome::Done(r) => Ok(r),
                 RoundOutcome::InputRequired => {
+                    let binding = binding.get();
                     let (requests, state) = round.finish(&self.server.shared.config.mrtr, &binding);
                     let mut result = InputRequiredResult::new(Some(requests), Some(state));
                     let config = &self.server.shared.config;
@@ -450,22 +489,46 @@ impl Call<'_> {
         }
     }
 
-    fn round(
+    /// The MRTR round of a 2026-07-28 request. `binding` (a hash of the salient params) is
+    /// computed only when a `requestState` is read or written, not on every call.
+    fn round<B: FnOnce() -> Binding>(
         &self,
-        binding: Binding,
+        binding: B,
         input_responses: Option<JsonObject>,
         request_state: Option<&str>,
-    ) -> Result<Option<(Arc<MrtrRound>, Binding)>, ErrorObject> {
+    ) -> Result<Option<Round<B>>, ErrorObject> {
         if !self.modern() {
             return Ok(None);
         }
-        let round = MrtrRound::from_request(
-            &self.server.shared.config.mrtr,
-            &binding,
-            input_responses,
-            request_state,
-        )?;
+        let binding = match request_state {
+            Some(_) => LazyBinding::Ready(binding()),
+            None => LazyBinding::Later(binding),
+        };
+        let sealed = match (&binding, request_state) {
+            (LazyBinding::Ready(b), Some(state)) => Some((state, b)),
+            _ => None,
+        };
+        let round =
+            MrtrRound::from_request(&self.server.shared.config.mrtr, sealed, input_responses)?;
         Ok(Some((Arc::new(round), binding)))
+    }
+}
+
+/// A request's MRTR round, and its binding.
+type Round<B> = (Arc<MrtrRound>, LazyBinding<B>);
+
+/// A round's [`Binding`], or how to compute it when it is needed.
+enum LazyBinding<B> {
+    Ready(Binding),
+    Later(B),
+}
+
+impl<B: FnOnce() -> Binding> LazyBinding<B> {
+    fn get(self) -> Binding {
+        match self {
+            LazyBinding::Ready(b) => b,
+            LazyBinding::Later(f) => f(),
+        }
     }
 }
 
@@ -498,7 +561,12 @@ async fn route(
                 return Err(not_offered(method));
             }
             let p: PaginatedRequestParams = call.typed()?;
-            let tools = registry.tools.as_slice();
+            let tools: Vec<&Arc<super::ToolDef>> = registry
+                .tools
+                .as_slice()
+                .iter()
+                .filter(|t| call.visible(&t.scopes))
+                .collect();
             let (range, next) = page(
                 ListKind::Tools,
                 tools.len(),
@@ -529,9 +597,14 @@ async fn route(
                 .resources
                 .as_slice()
                 .iter()
+                .filter(|r| call.visible(&r.scopes))
                 .map(|r| r.resource.clone())
                 .collect();
-            for t in &registry.templates {
+            for t in registry
+                .templates
+                .iter()
+                .filter(|t| call.visible(&t.scopes))
+            {
                 if let Some(lister) = &t.lister {
                     let listed = lister
                         .list(call.context(None))
@@ -558,14 +631,19 @@ async fn route(
                 return Err(not_offered(method));
             }
             let p: PaginatedRequestParams = call.typed()?;
+            let templates: Vec<&Arc<super::ResourceTemplateDef>> = registry
+                .templates
+                .iter()
+                .filter(|t| call.visible(&t.scopes))
+                .collect();
             let (range, next) = page(
                 ListKind::Templates,
-                registry.templates.len(),
+                templates.len(),
                 p.cursor.as_deref(),
                 server.shared.config.page_size,
             )?;
             let result = ListResourceTemplatesResult {
-                resource_templates: registry.templates[range]
+                resource_templates: templates[range]
                     .iter()
                     .map(|t| t.template.clone())
                     .collect(),
@@ -580,6 +658,9 @@ async fn route(
                 return Err(not_offered(method));
             }
             let p: SubscribeRequestParams = call.typed()?;
+            if let Some(scopes) = registry.resource_scopes(&p.uri) {
+                call.authorize(scopes)?;
+            }
             if method == M::Subscribe {
                 call.req.session.subscribe(&p.uri);
             } else {
@@ -592,7 +673,12 @@ async fn route(
                 return Err(not_offered(method));
             }
             let p: PaginatedRequestParams = call.typed()?;
-            let prompts = registry.prompts.as_slice();
+            let prompts: Vec<&Arc<super::PromptDef>> = registry
+                .prompts
+                .as_slice()
+                .iter()
+                .filter(|p| call.visible(&p.scopes))
+                .collect();
             let (range, next) = page(
                 ListKind::Prompts,
                 prompts.len(),
@@ -670,22 +756,20 @@ async fn call_tool(
             p.name
         )));
     };
+    call.authorize(&def.scopes)?;
     let args_raw = match (p.arguments, &call.req.params) {
         (Some(a), Some(params)) if a.get() != "null" => params.slice(a.get()),
         _ => None,
     };
+    let (name, bound_args) = (p.name.as_ref(), args_raw.clone());
     let round = call.round(
-        Binding::new(
-            "tools/call",
-            &[
-                &Value::from(p.name.as_ref()),
-                &args_raw
-                    .as_ref()
-                    .map(RawJson::to_value)
-                    .unwrap_or(Value::Null),
-            ],
-            call.principal(),
-        ),
+        move || {
+            let args = bound_args
+                .as_ref()
+                .map(RawJson::to_value)
+                .unwrap_or(Value::Null);
+            Binding::new("tools/call", &[&Value::from(name), &args], call.principal())
+        },
         p.input_responses,
         p.request_state.as_deref(),
     )?;
@@ -740,15 +824,23 @@ async fn read_resource(
         return Err(not_offered(M::ReadResource));
     }
     let p: ReadDispatch = call.parse()?;
-    let Some((handler, params)) = registry.find_resource(&p.uri) else {
+    let Some(super::registry::FoundResource {
+        handler,
+        params,
+        scopes,
+    }) = registry.find_resource(&p.uri)
+    else {
         return Err(resource_not_found(call, &p.uri));
     };
+    call.authorize(&scopes)?;
     let round = call.round(
-        Binding::new(
-            "resources/read",
-            &[&Value::from(p.uri.as_str())],
-            call.principal(),
-        ),
+        || {
+            Binding::new(
+                "resources/read",
+                &[&Value::from(p.uri.as_str())],
+                call.principal(),
+            )
+        },
         p.input_responses,
         p.request_state.as_deref(),
     )?;
@@ -791,6 +883,7 @@ async fn get_prompt(
             p.name
         )));
     };
+    call.authorize(&def.scopes)?;
     let arguments = p.arguments.unwrap_or_default();
     for required in def.required_arguments() {
         if !arguments.contains_key(&required.name) {
@@ -802,11 +895,13 @@ async fn get_prompt(
     }
     let args_value = serde_json::to_value(&arguments).unwrap_or(Value::Null);
     let round = call.round(
-        Binding::new(
-            "prompts/get",
-            &[&Value::from(p.name.as_str()), &args_value],
-            call.principal(),
-        ),
+        || {
+            Binding::new(
+                "prompts/get",
+                &[&Value::from(p.name.as_str()), &args_value],
+                call.principal(),
+            )
+        },
         p.input_responses,
         p.request_state.as_deref(),
     )?;
@@ -836,6 +931,7 @@ async fn complete(
                     r.name
                 )));
             };
+            call.authorize(&def.scopes)?;
             def.completions.get(&p.argument.name).cloned()
         }
         CompletionReference::Resource(r) => {
@@ -849,6 +945,7 @@ async fn complete(
                     r.uri
                 )));
             };
+            call.authorize(&t.scopes)?;
             t.completions.get(&p.argument.name).cloned()
         }
     };

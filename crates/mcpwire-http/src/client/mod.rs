@@ -18,6 +18,17 @@
 //!   POST to the endpoint it names).
 //!
 //! HTTP failures of a request reach the caller as JSON-RPC errors of that request.
+//!
+//! Authorization: an [`AuthProvider`] set with [`HttpClientConfig::auth`] supplies the
+//! `Authorization` header of every request and is asked what to do when the server answers
+//! `401`, or `403` with `error="insufficient_scope"`; [`oauth::OAuthClient`] (feature `oauth`)
+//! is the provider implementing MCP authorization (OAuth 2.1).
+
+pub mod auth;
+#[cfg(feature = "oauth")]
+pub mod oauth;
+
+pub use auth::{AuthProvider, BoxError, Challenge, Refusal};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -67,7 +78,7 @@ pub enum HttpClientError {
 }
 
 /// Settings of an [`HttpTransport`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct HttpClientConfig {
     /// The MCP endpoint.
@@ -85,6 +96,23 @@ pub struct HttpClientConfig {
     /// Whether to try the 2024-11-05 HTTP+SSE transport when the server refuses POST
     /// (default `true`).
     pub legacy_sse_fallback: bool,
+    /// What supplies the `Authorization` header and handles refusals (default: nothing).
+    pub auth: Option<Arc<dyn AuthProvider>>,
+}
+
+impl std::fmt::Debug for HttpClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClientConfig")
+            .field("url", &self.url)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("max_message_bytes", &self.max_message_bytes)
+            .field("reconnect_attempts", &self.reconnect_attempts)
+            .field("reconnect_delay", &self.reconnect_delay)
+            .field("open_get_stream", &self.open_get_stream)
+            .field("legacy_sse_fallback", &self.legacy_sse_fallback)
+            .field("auth", &self.auth.is_some())
+            .finish()
+    }
 }
 
 impl HttpClientConfig {
@@ -120,7 +148,22 @@ impl HttpClientConfig {
             reconnect_delay: Duration::from_secs(1),
             open_get_stream: true,
             legacy_sse_fallback: true,
+            auth: None,
         })
+    }
+
+    /// Authorizes requests with `provider` (an [`oauth::OAuthClient`], say): it supplies the
+    /// `Authorization` header of every request and decides what happens when the server
+    /// refuses one.
+    pub fn auth(mut self, provider: impl AuthProvider) -> Self {
+        self.auth = Some(Arc::new(provider));
+        self
+    }
+
+    /// Authorizes requests with a provider already shared elsewhere.
+    pub fn auth_shared(mut self, provider: Arc<dyn AuthProvider>) -> Self {
+        self.auth = Some(provider);
+        self
     }
 
     /// Adds a header sent with every request.
@@ -719,15 +762,64 @@ impl Shared {
     ) -> Result<http::Response<Incoming>, String> {
         let uri = uri.unwrap_or_else(|| self.post_url());
         let req = self.request(Method::POST, uri, extra, Bytes::from(text));
-        self.client.request(req).await.map_err(|e| {
-            let mut msg = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                msg = format!("{msg}: {s}");
-                source = s.source();
+        self.execute(req).await
+    }
+
+    /// Sends `req`, with the `Authorization` header of the configured provider, and sends it
+    /// again when the provider resolved a refusal (at most [`AUTH_ROUNDS`] times).
+    async fn execute(&self, req: Request<Body>) -> Result<http::Response<Incoming>, String> {
+        let Some(auth) = self.config.auth.clone() else {
+            return self.client.request(req).await.map_err(|e| error_chain(&e));
+        };
+        let (parts, body) = req.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let mut round = 0;
+        loop {
+            let (mut attempt, ()) = Request::new(()).into_parts();
+            attempt.method = parts.method.clone();
+            attempt.uri = parts.uri.clone();
+            attempt.headers = parts.headers.clone();
+            auth.authorize(&mut attempt)
+                .await
+                .map_err(|e| format!("authorization failed: {}", error_chain(&*e)))?;
+            let header = attempt.headers.get(http::header::AUTHORIZATION).cloned();
+            let req = Request::from_parts(attempt, Full::new(body.clone()));
+            let resp = self
+                .client
+                .request(req)
+                .await
+                .map_err(|e| error_chain(&e))?;
+            let status = resp.status();
+            if round >= AUTH_ROUNDS
+                || !(status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN)
+            {
+                return Ok(resp);
             }
-            msg
-        })
+            let refusal = Refusal::new(status, parts.uri.clone(), resp.headers(), header);
+            if status == StatusCode::FORBIDDEN && !refusal.is_insufficient_scope() {
+                return Ok(resp);
+            }
+            if self.closed.is_cancelled() {
+                return Ok(resp);
+            }
+            match auth.on_refusal(&refusal).await {
+                Ok(true) => {
+                    // Read what is left of the refusal so the connection can be reused.
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(1),
+                        Limited::new(resp.into_body(), 64 * 1024).collect(),
+                    )
+                    .await;
+                    round += 1;
+                }
+                Ok(false) => return Ok(resp),
+                Err(e) => return Err(format!("authorization failed: {}", error_chain(&*e))),
+            }
+        }
     }
 
     /// POSTs a notification or response and waits for the server to take it.
@@ -1151,7 +1243,7 @@ impl Shared {
                 extra.insert(headers::LAST_EVENT_ID, v);
             }
             let req = self.request(Method::GET, self.config.url.clone(), extra, Bytes::new());
-            let Ok(resp) = self.client.request(req).await else {
+            let Ok(resp) = self.execute(req).await else {
                 continue;
             };
             if !resp.status().is_success() || !is_sse(resp.headers()) {
@@ -1238,7 +1330,7 @@ impl Shared {
                 extra.insert(headers::LAST_EVENT_ID, v);
             }
             let req = self.request(Method::GET, self.config.url.clone(), extra, Bytes::new());
-            let answer = self.client.request(req).await;
+            let answer = self.execute(req).await;
             if let Some(tx) = opened.take() {
                 let _ = tx.send(());
             }
@@ -1274,7 +1366,7 @@ impl Shared {
             HeaderMap::new(),
             Bytes::new(),
         );
-        let resp = self.client.request(req).await.map_err(|e| e.to_string())?;
+        let resp = self.execute(req).await?;
         if !resp.status().is_success() || !is_sse(resp.headers()) {
             return Err(format!("GET answered HTTP {}", resp.status()));
         }
@@ -1341,7 +1433,7 @@ impl Shared {
                 HeaderMap::new(),
                 Bytes::new(),
             );
-            let _ = tokio::time::timeout(Duration::from_secs(5), self.client.request(req)).await;
+            let _ = tokio::time::timeout(Duration::from_secs(5), self.execute(req)).await;
         }
         self.closed.cancel();
     }
@@ -1386,6 +1478,23 @@ fn is_modern_error(body: &str) -> bool {
         ]
         .contains(&c)
     })
+}
+
+/// How many times one request is sent again after its provider resolved a refusal.
+const AUTH_ROUNDS: u32 = 3;
+
+/// An error with its sources, on one line.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !msg.contains(&s_text) {
+            msg = format!("{msg}: {s_text}");
+        }
+        source = s.source();
+    }
+    msg
 }
 
 fn truncate(s: &str, max: usize) -> &str {

@@ -41,7 +41,10 @@ use mcpwire_core::jsonrpc::{
 };
 use mcpwire_core::methods::ClientRequestMethod;
 use mcpwire_core::security::OriginPolicy;
-use mcpwire_core::server::{McpRequest, McpResponse, McpService, Negotiated, Server, Session};
+use mcpwire_core::server::{
+    AuthInfo, InsufficientScope, McpRequest, McpResponse, McpService, Negotiated, Principal,
+    ProbedMeta, Server, Session,
+};
 use mcpwire_core::types::{ClientCapabilities, Implementation, RequestMeta};
 use mcpwire_core::{Era, ProtocolVersion};
 use serde::Deserialize;
@@ -278,7 +281,9 @@ where
             }),
         }
     }
+}
 
+impl<S> McpHttpService<S> {
     /// The number of legacy sessions open.
     pub fn session_count(&self) -> usize {
         self.inner.sessions.len()
@@ -287,6 +292,11 @@ where
     /// The settings.
     pub fn config(&self) -> &HttpConfig {
         &self.inner.config
+    }
+
+    /// The server being served.
+    pub fn server(&self) -> &Server {
+        &self.inner.server
     }
 }
 
@@ -346,6 +356,23 @@ fn error_response(
         Some("application/json"),
         jsonrpc::encode_error(id, error),
     )
+}
+
+/// `403` for a caller lacking scopes: the JSON-RPC error, an `insufficient_scope` bearer
+/// challenge listing every scope needed (RFC 6750 §3.1), and the refusal itself in the
+/// response's extensions, where an authentication layer in front adds its
+/// `resource_metadata` to the challenge.
+fn forbidden(id: Option<&RequestId>, denied: &InsufficientScope) -> Response<ResponseBody> {
+    let mut r = error_response(StatusCode::FORBIDDEN, id, &denied.to_error_object());
+    let challenge = format!(
+        "Bearer error=\"insufficient_scope\", scope=\"{}\", error_description=\"the token lacks a scope this request needs\"",
+        denied.scope_param()
+    );
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        r.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+    }
+    r.extensions_mut().insert(denied.clone());
+    r
 }
 
 fn empty(status: StatusCode) -> Response<ResponseBody> {
@@ -535,20 +562,16 @@ fn accept(headers: &HeaderMap) -> Accept {
         sse: false,
     };
     for part in value.split(',') {
-        let media = part
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match media.as_str() {
-            "application/json" | "application/*" => a.json = true,
-            "text/event-stream" | "text/*" => a.sse = true,
-            "*/*" => {
-                a.json = true;
-                a.sse = true;
-            }
-            _ => {}
+        let media = part.split(';').next().unwrap_or("").trim();
+        // Compared without allocating: this runs on every request.
+        let is = |name: &str| media.eq_ignore_ascii_case(name);
+        if is("application/json") || is("application/*") {
+            a.json = true;
+        } else if is("text/event-stream") || is("text/*") {
+            a.sse = true;
+        } else if media == "*/*" {
+            a.json = true;
+            a.sse = true;
         }
     }
     a
@@ -607,7 +630,7 @@ where
         if let Some((stream_path, messages_path)) = &self.config.legacy_sse_paths {
             let path = req.uri().path();
             if req.method() == Method::GET && path == stream_path {
-                return self.legacy_sse_open();
+                return self.legacy_sse_open(req.extensions());
             }
             if req.method() == Method::POST && path == messages_path {
                 return self.legacy_sse_post(req).await;
@@ -615,8 +638,8 @@ where
         }
         match *req.method() {
             Method::POST => self.post(req).await,
-            Method::GET => self.get(req.headers()),
-            Method::DELETE => self.delete(req.headers()),
+            Method::GET => self.get(req.headers(), req.extensions()),
+            Method::DELETE => self.delete(req.headers(), req.extensions()),
             _ => method_not_allowed(self.allowed()),
         }
     }
@@ -744,18 +767,20 @@ where
             }
         };
         let session = match session_id {
-            Some(id) if self.legacy_stateful() => match self.sessions.get(id) {
-                Some(s) => Some(s),
-                None => {
-                    return error_response(
-                        StatusCode::NOT_FOUND,
-                        None,
-                        &ErrorObject::invalid_request(
-                            "Not Found: the session does not exist or has expired; initialize a new one",
-                        ),
-                    );
+            Some(id) if self.legacy_stateful() => {
+                match self.sessions.get(id, Principal::of(&extensions).as_deref()) {
+                    Some(s) => Some(s),
+                    None => {
+                        return error_response(
+                            StatusCode::NOT_FOUND,
+                            None,
+                            &ErrorObject::invalid_request(
+                                "Not Found: the session does not exist or has expired; initialize a new one",
+                            ),
+                        );
+                    }
                 }
-            },
+            }
             _ => None,
         };
         if let (Some(_), Some(v)) = (&session, version_header)
@@ -853,7 +878,7 @@ where
         version_header: Option<&str>,
         meta: Option<RequestMeta>,
         accepts_sse: bool,
-        extensions: http::Extensions,
+        mut extensions: http::Extensions,
     ) -> Response<ResponseBody> {
         let id = r.id.clone();
         let Some(version_header) = version_header else {
@@ -969,6 +994,8 @@ where
                 return response;
             }
         }
+        // Checked against the headers above; the protocol layer need not parse it again.
+        extensions.insert(ProbedMeta(Some(meta)));
         let session = self.stateless.clone();
         self.dispatch(r, session, Mode::Modern, accepts_sse, extensions)
             .await
@@ -1059,7 +1086,10 @@ where
             .as_deref()
             .and_then(ProtocolVersion::parse)
             .is_none_or(|v| v >= ProtocolVersion::V2025_11_25);
-        let session = match self.sessions.create(resumable, false) {
+        let session = match self
+            .sessions
+            .create(resumable, false, Principal::of(&extensions))
+        {
             Ok(s) => s,
             Err(_) => {
                 return error_response(
@@ -1096,6 +1126,24 @@ where
         tracked: Option<Arc<HttpSession>>,
         extensions: http::Extensions,
     ) -> tokio::task::JoinHandle<McpResponse> {
+        match self.start_handler(r, session, channel, cancel, tracked, extensions) {
+            Ok(done) => tokio::spawn(std::future::ready(done)),
+            Err(running) => running,
+        }
+    }
+
+    /// Like [`spawn_handler`](Self::spawn_handler), but polls the handler once first: one
+    /// that answers without waiting (most do) is done (`Ok`) with no task spawned, no thread
+    /// hop and no wake-up of the connection's task.
+    fn start_handler(
+        &self,
+        r: RawRequest,
+        session: Arc<Session>,
+        channel: Arc<dyn Outbound>,
+        cancel: &CancellationToken,
+        tracked: Option<Arc<HttpSession>>,
+        extensions: http::Extensions,
+    ) -> Result<McpResponse, tokio::task::JoinHandle<McpResponse>> {
         let id = r.id.clone();
         let timeout = if &*r.method == "subscriptions/listen" {
             None
@@ -1111,7 +1159,7 @@ where
         let untrack_from = tracked.clone();
         let tracked_id = id.clone();
         let timed_out = cancel.clone();
-        let handle = tokio::spawn(async move {
+        let mut fut = Box::pin(async move {
             let fut = svc.oneshot(req);
             let response = match timeout {
                 None => fut.await.unwrap_or_else(|never| match never {}),
@@ -1131,10 +1179,28 @@ where
             }
             response
         });
+        let waker = std::task::Waker::noop();
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            fut.as_mut().poll(&mut Context::from_waker(waker))
+        }));
+        match polled {
+            Ok(Poll::Ready(response)) => return Ok(response),
+            Ok(Poll::Pending) => {}
+            Err(_) => {
+                if let Some(s) = &tracked {
+                    s.untrack(&id);
+                }
+                return Ok(McpResponse::Error(ErrorObject::internal(
+                    "Internal error: the handler panicked",
+                )));
+            }
+        }
+        // It waits: it goes on as a task (whose first poll registers its own wake-ups).
+        let handle = tokio::spawn(fut);
         if let Some(s) = &tracked {
             s.attach(&id, handle.abort_handle());
         }
-        handle
+        Err(handle)
     }
 
     /// Runs one request: one JSON response when the handler sends nothing before its result,
@@ -1147,6 +1213,12 @@ where
         accepts_sse: bool,
         extensions: http::Extensions,
     ) -> Response<ResponseBody> {
+        if let Err(denied) =
+            self.server
+                .authorize(extensions.get::<AuthInfo>(), &r.method, r.params.as_ref())
+        {
+            return forbidden(Some(&r.id), &denied);
+        }
         let id = r.id.clone();
         let (tx, mut rx) = mpsc::unbounded_channel::<String>();
         let cancel = CancellationToken::new();
@@ -1154,9 +1226,15 @@ where
             Mode::Session(s) => Some(s.clone()),
             _ => None,
         };
-        let mut handle = self.spawn_handler(r, session, Arc::new(tx), &cancel, tracked, extensions);
+        let started = self.start_handler(r, session, Arc::new(tx), &cancel, tracked, extensions);
         let response_id = id.clone();
         let modern = matches!(mode, Mode::Modern);
+        let mut handle = match started {
+            Ok(done) => {
+                return self.answer_done(&response_id, Ok(done), rx, accepts_sse, mode, modern);
+            }
+            Err(running) => running,
+        };
         // 2026-07-28: a client that disconnects before the answer cancels the request.
         let mut on_disconnect =
             DisconnectGuard(modern.then(|| (cancel.clone(), handle.abort_handle())));
@@ -1166,24 +1244,9 @@ where
             message = rx.recv() => Ok(message),
         };
         let first_message = match first {
-            Err(done) => match rx.try_recv() {
-                // Nothing else was said: one JSON object.
-                Err(_) => return json_reply(&response_id, done, modern),
-                Ok(m) if !accepts_sse => {
-                    drop(m);
-                    return json_reply(&response_id, done, modern);
-                }
-                Ok(m) => {
-                    let final_text = match done {
-                        Ok(resp) => resp.encode(&response_id),
-                        Err(_) => jsonrpc::encode_error(
-                            Some(&response_id),
-                            &ErrorObject::internal("Internal error"),
-                        ),
-                    };
-                    return self.stream_finished(m, rx, final_text, mode);
-                }
-            },
+            Err(done) => {
+                return self.answer_done(&response_id, done, rx, accepts_sse, mode, modern);
+            }
             Ok(None) => {
                 let done = (&mut handle).await;
                 return json_reply(&response_id, done, modern);
@@ -1246,6 +1309,37 @@ where
         }
     }
 
+    /// The answer of a handler that finished: one JSON object when it said nothing else, a
+    /// short SSE stream when it sent messages before its result.
+    fn answer_done(
+        &self,
+        response_id: &RequestId,
+        done: Result<McpResponse, tokio::task::JoinError>,
+        mut rx: mpsc::UnboundedReceiver<String>,
+        accepts_sse: bool,
+        mode: Mode,
+        modern: bool,
+    ) -> Response<ResponseBody> {
+        match rx.try_recv() {
+            // Nothing else was said: one JSON object.
+            Err(_) => json_reply(response_id, done, modern),
+            Ok(m) if !accepts_sse => {
+                drop(m);
+                json_reply(response_id, done, modern)
+            }
+            Ok(m) => {
+                let final_text = match done {
+                    Ok(resp) => resp.encode(response_id),
+                    Err(_) => jsonrpc::encode_error(
+                        Some(response_id),
+                        &ErrorObject::internal("Internal error"),
+                    ),
+                };
+                self.stream_finished(m, rx, final_text, mode)
+            }
+        }
+    }
+
     /// The handler finished but sent messages before its result: a short SSE stream.
     fn stream_finished(
         &self,
@@ -1304,6 +1398,28 @@ where
                 ),
             );
         };
+        // Refuse the whole batch, before any of it runs, if the caller may not make one of
+        // its requests: a 403 challenge lists every scope they need together.
+        let mut required: Vec<String> = Vec::new();
+        let mut denied = None;
+        for r in items.iter().filter_map(|i| match i {
+            Ok(Message::Request(r)) => Some(r),
+            _ => None,
+        }) {
+            if let Err(e) =
+                self.server
+                    .authorize(extensions.get::<AuthInfo>(), &r.method, r.params.as_ref())
+            {
+                required.extend(e.required.iter().cloned());
+                denied = Some(e);
+            }
+        }
+        if let Some(mut e) = denied {
+            required.sort();
+            required.dedup();
+            e.required = required;
+            return forbidden(None, &e);
+        }
         let mut answers = Vec::new();
         let mut futures = Vec::new();
         for item in items {
@@ -1368,6 +1484,7 @@ where
     fn session_from(
         &self,
         headers: &HeaderMap,
+        extensions: &http::Extensions,
     ) -> Result<Arc<HttpSession>, Response<ResponseBody>> {
         let id = match header_str(headers, headers::SESSION_ID) {
             Ok(Some(id)) => id,
@@ -1381,7 +1498,8 @@ where
                 ));
             }
         };
-        self.sessions.get(id).ok_or_else(|| {
+        let principal = Principal::of(extensions);
+        self.sessions.get(id, principal.as_deref()).ok_or_else(|| {
             error_response(
                 StatusCode::NOT_FOUND,
                 None,
@@ -1393,7 +1511,7 @@ where
     }
 
     /// GET: the session's stream for server-initiated messages, or a resumed stream.
-    fn get(&self, headers: &HeaderMap) -> Response<ResponseBody> {
+    fn get(&self, headers: &HeaderMap, extensions: &http::Extensions) -> Response<ResponseBody> {
         if !self.legacy_stateful() {
             return method_not_allowed(self.allowed());
         }
@@ -1406,7 +1524,7 @@ where
                 ),
             );
         }
-        let session = match self.session_from(headers) {
+        let session = match self.session_from(headers, extensions) {
             Ok(s) => s,
             Err(r) => return r,
         };
@@ -1430,12 +1548,15 @@ where
     }
 
     /// DELETE: ends the session.
-    fn delete(&self, headers: &HeaderMap) -> Response<ResponseBody> {
+    fn delete(&self, headers: &HeaderMap, extensions: &http::Extensions) -> Response<ResponseBody> {
         if !self.legacy_stateful() {
             return method_not_allowed(self.allowed());
         }
+        let principal = Principal::of(extensions);
         match header_str(headers, headers::SESSION_ID) {
-            Ok(Some(id)) if self.sessions.remove(id) => empty(StatusCode::OK),
+            Ok(Some(id)) if self.sessions.remove_owned(id, principal.as_deref()) => {
+                empty(StatusCode::OK)
+            }
             Ok(Some(_)) => error_response(
                 StatusCode::NOT_FOUND,
                 None,
@@ -1452,11 +1573,11 @@ where
     }
 
     /// `GET /sse` of the 2024-11-05 transport: a session whose one stream carries everything.
-    fn legacy_sse_open(&self) -> Response<ResponseBody> {
+    fn legacy_sse_open(&self, extensions: &http::Extensions) -> Response<ResponseBody> {
         let Ok(permit) = self.streams.clone().try_acquire_owned() else {
             return empty(StatusCode::SERVICE_UNAVAILABLE);
         };
-        let Ok(session) = self.sessions.create(false, true) else {
+        let Ok(session) = self.sessions.create(false, true, Principal::of(extensions)) else {
             return empty(StatusCode::SERVICE_UNAVAILABLE);
         };
         let (sse_tx, sse_rx) = mpsc::unbounded_channel::<Sse>();
@@ -1487,7 +1608,9 @@ where
             .query()
             .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("sessionId=")))
             .map(str::to_owned);
-        let Some(session) = session_id.and_then(|id| self.sessions.get(&id)) else {
+        let principal = Principal::of(req.extensions());
+        let Some(session) = session_id.and_then(|id| self.sessions.get(&id, principal.as_deref()))
+        else {
             return error_response(
                 StatusCode::NOT_FOUND,
                 None,
@@ -1517,6 +1640,13 @@ where
         };
         match msg {
             Message::Request(r) => {
+                if let Err(denied) = self.server.authorize(
+                    extensions.get::<AuthInfo>(),
+                    &r.method,
+                    r.params.as_ref(),
+                ) {
+                    return forbidden(Some(&r.id), &denied);
+                }
                 let id = r.id.clone();
                 let out: Arc<dyn Outbound> = Arc::new(StreamOutbound {
                     session: session.clone(),

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode};
+use http_body_util::BodyExt as _;
+use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -35,17 +37,25 @@ const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 /// http.run().await
 /// # }
 /// ```
-pub struct HttpServer<S = mcpwire_core::server::McpService> {
+///
+/// HTTP middleware (authentication, rate limits) wraps the endpoint with
+/// [`layer`](HttpServer::layer); paths such a layer answers itself (the OAuth protected
+/// resource metadata, say) are routed to it with [`serve_path`](HttpServer::serve_path).
+/// Every other path gets 404 without reaching the layers.
+pub struct HttpServer<S = mcpwire_core::server::McpService, H = McpHttpService<S>> {
     listener: TcpListener,
     service: McpHttpService<S>,
+    http: H,
+    extra_paths: Vec<String>,
     grace: Duration,
 }
 
-impl<S> std::fmt::Debug for HttpServer<S> {
+impl<S, H> std::fmt::Debug for HttpServer<S, H> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpServer")
             .field("local_addr", &self.listener.local_addr().ok())
             .field("service", &self.service)
+            .field("extra_paths", &self.extra_paths)
             .finish()
     }
 }
@@ -84,9 +94,44 @@ where
     pub fn from_listener(listener: TcpListener, service: McpHttpService<S>) -> Self {
         HttpServer {
             listener,
+            http: service.clone(),
             service,
+            extra_paths: Vec::new(),
             grace: DEFAULT_GRACE,
         }
+    }
+}
+
+impl<S, H> HttpServer<S, H> {
+    /// Wraps what answers HTTP requests in `layer` (a `tower::Layer`): the layers apply to
+    /// the MCP endpoint and to the paths added with [`serve_path`](Self::serve_path). The
+    /// last layer added is the outermost.
+    pub fn layer<L: tower::Layer<H>>(self, layer: L) -> HttpServer<S, L::Service> {
+        HttpServer {
+            listener: self.listener,
+            service: self.service,
+            http: layer.layer(self.http),
+            extra_paths: self.extra_paths,
+            grace: self.grace,
+        }
+    }
+
+    /// Also routes requests for `path` (any method) through the layers, for paths a layer
+    /// answers itself, such as `/.well-known/oauth-protected-resource`.
+    pub fn serve_path(mut self, path: impl Into<String>) -> Self {
+        let path = path.into();
+        if !self.extra_paths.contains(&path) {
+            self.extra_paths.push(path);
+        }
+        self
+    }
+
+    /// [`serve_path`](Self::serve_path) for each of `paths`.
+    pub fn serve_paths(mut self, paths: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        for p in paths {
+            self = self.serve_path(p);
+        }
+        self
     }
 
     /// How long open connections (SSE streams included) get to finish after shutdown is
@@ -114,7 +159,19 @@ where
     pub fn service(&self) -> &McpHttpService<S> {
         &self.service
     }
+}
 
+impl<S, H, B> HttpServer<S, H>
+where
+    H: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    H::Future: Send + 'static,
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<super::BoxError>,
+{
     /// Serves until the process ends.
     pub async fn run(self) -> io::Result<()> {
         self.run_until(std::future::pending()).await
@@ -126,9 +183,13 @@ where
         let HttpServer {
             listener,
             service,
+            http,
+            extra_paths,
             grace,
         } = self;
-        let routes = Arc::new(Routes::of(service.config()));
+        let routes = Arc::new(Routes::of(service.config(), extra_paths));
+        drop(service);
+        let service = http;
         let mut builder = Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -158,9 +219,10 @@ where
                 let routes = routes.clone();
                 async move {
                     if !routes.serves(&req) {
-                        return Ok::<_, Infallible>(not_found());
+                        return Ok::<_, Infallible>(not_found().map(UnsyncBoxBody::new));
                     }
-                    svc.oneshot(req).await
+                    let response = svc.oneshot(req).await?;
+                    Ok(response.map(|b| UnsyncBoxBody::new(b.map_err(Into::into))))
                 }
             });
             let conn = builder.serve_connection(TokioIo::new(stream), hyper_service);
@@ -190,19 +252,21 @@ fn is_transient(e: &io::Error) -> bool {
 struct Routes {
     mcp: String,
     sse: Option<(String, String)>,
+    extra: Vec<String>,
 }
 
 impl Routes {
-    fn of(config: &HttpConfig) -> Self {
+    fn of(config: &HttpConfig, extra: Vec<String>) -> Self {
         Routes {
             mcp: config.path.clone(),
             sse: config.legacy_sse_paths.clone(),
+            extra,
         }
     }
 
     fn serves<B>(&self, req: &Request<B>) -> bool {
         let path = req.uri().path();
-        if path == self.mcp {
+        if path == self.mcp || self.extra.iter().any(|p| p == path) {
             return true;
         }
         match &self.sse {

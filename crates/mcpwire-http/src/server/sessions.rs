@@ -40,6 +40,8 @@ pub(crate) struct HttpSession {
     pub(crate) resumable: bool,
     /// A 2024-11-05 HTTP+SSE session: everything goes on its one stream.
     pub(crate) legacy_sse: bool,
+    /// The principal that opened the session; only it can use the session.
+    owner: Option<Arc<str>>,
     /// Requests being handled, for `notifications/cancelled`.
     running: Mutex<HashMap<RequestId, Running>>,
 }
@@ -84,7 +86,12 @@ fn random_id() -> String {
 }
 
 impl HttpSession {
-    fn new(store: Arc<dyn EventStore>, resumable: bool, legacy_sse: bool) -> Arc<HttpSession> {
+    fn new(
+        store: Arc<dyn EventStore>,
+        resumable: bool,
+        legacy_sse: bool,
+        owner: Option<Arc<str>>,
+    ) -> Arc<HttpSession> {
         Arc::new_cyclic(|weak: &Weak<HttpSession>| HttpSession {
             id: random_id().into(),
             core: Session::new(Arc::new(SessionOutbound(weak.clone()))),
@@ -95,8 +102,16 @@ impl HttpSession {
             store,
             resumable,
             legacy_sse,
+            owner,
             running: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Whether a request made by `principal` may use this session: the principal that
+    /// opened it, exactly (an unauthenticated session is open to unauthenticated requests
+    /// only).
+    fn belongs_to(&self, principal: Option<&str>) -> bool {
+        self.owner.as_deref() == principal
     }
 
     /// Records a request being handled, before its task starts.
@@ -309,11 +324,12 @@ impl SessionStore {
         }
     }
 
-    /// A new session (sweeping expired ones first when the table is full).
+    /// A new session owned by `owner` (sweeping expired ones first when the table is full).
     pub(crate) fn create(
         &self,
         resumable: bool,
         legacy_sse: bool,
+        owner: Option<String>,
     ) -> Result<Arc<HttpSession>, Full> {
         self.sweep_if_due(false);
         if self.sessions.lock().unwrap().len() >= self.max {
@@ -322,7 +338,12 @@ impl SessionStore {
                 return Err(Full);
             }
         }
-        let session = HttpSession::new(self.store.clone(), resumable, legacy_sse);
+        let session = HttpSession::new(
+            self.store.clone(),
+            resumable,
+            legacy_sse,
+            owner.map(Arc::from),
+        );
         self.sessions
             .lock()
             .unwrap()
@@ -330,15 +351,32 @@ impl SessionStore {
         Ok(session)
     }
 
-    /// The session `id`, if it exists and has not expired.
-    pub(crate) fn get(&self, id: &str) -> Option<Arc<HttpSession>> {
+    /// The session `id`, if it exists, has not expired, and belongs to `principal`.
+    ///
+    /// A session of another principal is reported as absent: the caller learns nothing
+    /// about it (not even that the id is valid) and it stays untouched.
+    pub(crate) fn get(&self, id: &str, principal: Option<&str>) -> Option<Arc<HttpSession>> {
         let session = self.sessions.lock().unwrap().get(id).cloned()?;
+        if !session.belongs_to(principal) {
+            return None;
+        }
         if session.idle_for() > self.idle_timeout {
             self.remove(id);
             return None;
         }
         session.touch();
         Some(session)
+    }
+
+    /// Ends session `id` if it belongs to `principal`; `false` if there was none.
+    pub(crate) fn remove_owned(&self, id: &str, principal: Option<&str>) -> bool {
+        let owned = self
+            .sessions
+            .lock()
+            .unwrap()
+            .get(id)
+            .is_some_and(|s| s.belongs_to(principal));
+        owned && self.remove(id)
     }
 
     /// Ends session `id`; `false` if there was none.

@@ -5,10 +5,24 @@
 //!
 //! It answers elicitations by accepting with each field's default (or a plain value of the
 //! field's type), sampling with a fixed text, and lists one root.
+//!
+//! `auth/*` scenarios run the OAuth client of `mcpwire::http::oauth`: the suite's
+//! authorization servers approve at once, so the authorization step fetches the
+//! authorization URL without following the redirect and reads the code, state and issuer
+//! from its `Location`. Credentials in `MCP_CONFORMANCE_CONTEXT` are used as pre-registered
+//! ones; the client also offers a Client ID Metadata Document URL, and binds tokens with
+//! DPoP where the authorization server supports it.
 
 #![allow(clippy::print_stderr)] // a command-line program reporting what it does
 
-use mcpwire::http::HttpTransport;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use mcpwire::http::oauth::{
+    AuthorizationHandler, AuthorizationRequest, AuthorizationResponse, ClientCredentials,
+    FixedAssertion, Grant, HttpFetch, IdJagExchange, OAuthClient, PlainHttp,
+};
+use mcpwire::http::{HttpClientConfig, HttpTransport};
 use mcpwire::prelude::*;
 use mcpwire::types::{
     CreateMessageResult, ElicitRequestParams, ElicitResult, JsonObject, ReadResourceResult, Root,
@@ -59,7 +73,95 @@ fn mode() -> ConnectMode {
     }
 }
 
-async fn connect(url: &str) -> Result<Client, Box<dyn std::error::Error>> {
+/// The Client ID Metadata Document URL the suite expects.
+const CLIENT_METADATA_URL: &str = "https://conformance-test.local/client-metadata.json";
+
+/// Authorizes without a user: the suite's authorization endpoints redirect at once.
+struct Headless {
+    http: Arc<PlainHttp>,
+}
+
+impl AuthorizationHandler for Headless {
+    fn redirect_uri(&self) -> String {
+        // Never contacted: the redirect is read, not followed.
+        "http://localhost:3000/callback".into()
+    }
+
+    fn authorize<'a>(
+        &'a self,
+        request: &'a AuthorizationRequest,
+    ) -> mcpwire::connection::BoxFuture<
+        'a,
+        Result<AuthorizationResponse, Box<dyn std::error::Error + Send + Sync>>,
+    > {
+        Box::pin(async move {
+            let mut req = http::Request::new(Bytes::new());
+            *req.uri_mut() = request.url.as_str().parse()?;
+            let resp = self.http.fetch(req).await?;
+            if !resp.status().is_redirection() {
+                return Err(
+                    format!("the authorization endpoint answered {}", resp.status()).into(),
+                );
+            }
+            let location = resp
+                .headers()
+                .get(http::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .ok_or("the authorization endpoint's redirect has no Location")?;
+            let target = request.url.join(location)?;
+            Ok(AuthorizationResponse::from_redirect(&target))
+        })
+    }
+}
+
+/// The OAuth client of an `auth/*` scenario.
+fn oauth(scenario: &str, url: &str) -> Result<OAuthClient, Box<dyn std::error::Error>> {
+    let ctx = context();
+    let text = |k: &str| ctx.get(k).and_then(Value::as_str).map(str::to_owned);
+    let mut builder = OAuthClient::builder(url)?
+        .client_name("mcpwire-conformance-client")
+        .authorization_handler(Headless {
+            http: Arc::new(PlainHttp::new()),
+        })
+        .client_metadata_url(CLIENT_METADATA_URL)
+        // Used only with authorization servers that accept ES256 DPoP proofs.
+        .dpop(true);
+    if let Some(id) = text("client_id") {
+        let mut creds = match text("client_secret") {
+            Some(secret) => ClientCredentials::confidential(id, secret),
+            None => ClientCredentials::public(id),
+        };
+        if let Some(issuer) = text("issuer") {
+            creds = creds.for_issuer(issuer);
+        }
+        builder = builder.pre_registered(creds);
+    }
+    if let (Some(endpoint), Some(idp_client), Some(id_token)) = (
+        text("idp_token_endpoint"),
+        text("idp_client_id"),
+        text("idp_id_token"),
+    ) {
+        // Enterprise-managed authorization: an ID-JAG from the IdP, then the JWT bearer grant.
+        builder = builder.jwt_bearer(IdJagExchange::new(&endpoint, idp_client, id_token)?);
+    }
+    if let Some(jwt) = text("valid_jwt") {
+        // Workload identity federation: the workload's JWT is the grant.
+        builder = builder.jwt_bearer(FixedAssertion::new(jwt));
+    }
+    if scenario.starts_with("auth/client-credentials") {
+        builder = builder.grant(Grant::ClientCredentials);
+        if let Some(pem) = text("private_key_pem") {
+            builder = builder.client_assertion(mcpwire::http::oauth::es256_signer(&pem)?);
+        }
+    }
+    Ok(builder.build()?)
+}
+
+async fn connect(scenario: &str, url: &str) -> Result<Client, Box<dyn std::error::Error>> {
+    let mut config = HttpClientConfig::new(url)?;
+    if scenario.starts_with("auth/") {
+        config = config.auth(oauth(scenario, url)?);
+    }
     let client = Client::builder()
         .info(mcpwire::types::Implementation::new(
             "mcpwire-conformance-client",
@@ -76,7 +178,7 @@ async fn connect(url: &str) -> Result<Client, Box<dyn std::error::Error>> {
         .roots(vec![
             Root::new("file:///tmp/conformance").with_name("conformance"),
         ])
-        .connect(HttpTransport::new(url)?)
+        .connect(HttpTransport::with_config(config))
         .await?;
     Ok(client)
 }
@@ -89,10 +191,7 @@ fn context() -> Value {
 }
 
 async fn run(scenario: &str, url: &str) -> Result<(), Box<dyn std::error::Error>> {
-    if scenario.starts_with("auth/") {
-        return Err("authorization is not implemented in this client yet".into());
-    }
-    let client = connect(url).await?;
+    let client = connect(scenario, url).await?;
     eprintln!(
         "connected over {} to {:?}",
         client.protocol_version(),
@@ -174,6 +273,13 @@ async fn run(scenario: &str, url: &str) -> Result<(), Box<dyn std::error::Error>
             client
                 .call_tool("json_schema_echo", json!({ "schema": schema }))
                 .await?;
+        }
+        // Authorization: two authorized requests (a step-up or a change of authorization
+        // server shows on the second).
+        s if s.starts_with("auth/") => {
+            client.list_tools().await?;
+            let r = client.call_tool("test-tool", json!({})).await?;
+            eprintln!("test-tool: {}", r.text_content());
         }
         // `initialize`, `request-metadata`, `json-schema-ref-no-deref` and anything new:
         // connect and look around.
