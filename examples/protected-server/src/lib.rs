@@ -6,6 +6,7 @@
 //! choices, and the tests call it on free ports.
 
 pub mod demo_as;
+pub mod login;
 pub mod notes;
 
 use std::io;
