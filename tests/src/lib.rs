@@ -47,13 +47,27 @@ pub struct SchemaValidator {
 impl SchemaValidator {
     /// The validator of revision `version` (for example `2025-11-25`).
     pub fn for_version(version: &str) -> Arc<SchemaValidator> {
+        Self::load(version, || {
+            spec_dir().join(version).join("schema/schema.json")
+        })
+    }
+
+    /// The validator of the extension whose schema is `<spec>/<folder>/schema.json` (for
+    /// example `ext-tasks`).
+    pub fn for_extension(folder: &str) -> Arc<SchemaValidator> {
+        Self::load(&format!("extension:{folder}"), || {
+            spec_dir().join(folder).join("schema.json")
+        })
+    }
+
+    fn load(key: &str, path: impl FnOnce() -> PathBuf) -> Arc<SchemaValidator> {
         static CACHE: OnceLock<Mutex<HashMap<String, Arc<SchemaValidator>>>> = OnceLock::new();
         let cache = CACHE.get_or_init(Default::default);
         let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
         cache
-            .entry(version.to_owned())
+            .entry(key.to_owned())
             .or_insert_with(|| {
-                let schema = read_json(&spec_dir().join(version).join("schema/schema.json"));
+                let schema = read_json(&path());
                 let defs_key = if schema.get("$defs").is_some() {
                     "$defs"
                 } else {

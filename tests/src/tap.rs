@@ -4,7 +4,9 @@
 //! Requests and notifications are checked against the definition of their method
 //! (`CallToolRequest`, `ProgressNotification`, ...), results against the result type of the
 //! request they answer (`CallToolResult`, or `InputRequiredResult`), errors against the
-//! error definition of their code where the revision has one.
+//! error definition of their code where the revision has one. Messages of the tasks
+//! extension (`tasks/*`, `notifications/tasks`, and a `CreateTaskResult` answering
+//! `tools/call`) are checked against the extension's own `schema.json`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -41,6 +43,19 @@ fn defs(method: &str) -> Option<(&'static str, &'static str)> {
         _ => return None,
     })
 }
+
+/// The definitions of a tasks-extension method in the extension's schema: request, result.
+fn task_defs(method: &str) -> Option<(&'static str, &'static str)> {
+    Some(match method {
+        "tasks/get" => ("GetTaskRequest", "GetTaskResult"),
+        "tasks/update" => ("UpdateTaskRequest", "UpdateTaskResult"),
+        "tasks/cancel" => ("CancelTaskRequest", "CancelTaskResult"),
+        _ => return None,
+    })
+}
+
+/// The folder of the tasks extension's schema under the spec folder.
+const TASKS_SCHEMA: &str = "ext-tasks";
 
 fn notification_def(method: &str) -> Option<&'static str> {
     Some(match method {
@@ -137,6 +152,8 @@ impl Recorder {
         st.count += 1;
         let from_client = side == Side::Client;
         let id_key = msg.get("id").map(|id| id.to_string());
+        // What the tasks extension's schema checks: (definition, value).
+        let mut extension: Option<(&'static str, Value)> = None;
         let version_of_meta = msg
             .pointer("/params/_meta/io.modelcontextprotocol~1protocolVersion")
             .and_then(Value::as_str)
@@ -153,11 +170,28 @@ impl Recorder {
                     }
                     (v, Some(req_def))
                 }
-                (None, _) => (
-                    version_of_meta.or_else(|| st.legacy.clone()),
-                    notification_def(method),
-                ),
-                (Some(_), None) => (st.legacy.clone(), None),
+                (None, _) => {
+                    if method == "notifications/tasks" {
+                        extension = Some(("TaskStatusNotification", msg.clone()));
+                    }
+                    (
+                        version_of_meta.or_else(|| st.legacy.clone()),
+                        notification_def(method),
+                    )
+                }
+                (Some(id), None) => {
+                    // Remembered so its response can be checked too.
+                    st.requests
+                        .insert((from_client, id.clone()), method.to_owned());
+                    if let Some(v) = &version_of_meta {
+                        st.request_versions
+                            .insert((from_client, id.clone()), v.clone());
+                    }
+                    if let Some((req_def, _)) = task_defs(method) {
+                        extension = Some((req_def, msg.clone()));
+                    }
+                    (version_of_meta.or_else(|| st.legacy.clone()), None)
+                }
             }
         } else {
             // A response: its request was sent by the other side.
@@ -185,9 +219,18 @@ impl Recorder {
                 {
                     Some("InputRequiredResult")
                 }
+                (Some(r), _) if r.get("resultType").and_then(Value::as_str) == Some("task") => {
+                    extension = Some(("CreateTaskResult", r.clone()));
+                    None
+                }
                 (Some(_), Some((_, result_def))) => Some(result_def),
                 _ => None,
             };
+            if let (Some(r), Some((_, result_def))) =
+                (msg.get("result"), method.as_deref().and_then(task_defs))
+            {
+                extension = Some((result_def, r.clone()));
+            }
             (v, def)
         };
         drop(st);
@@ -199,6 +242,13 @@ impl Recorder {
         };
         if self.skip_client && side == Side::Client {
             return;
+        }
+        if let Some((def, target)) = &extension
+            && let Err(e) = SchemaValidator::for_extension(TASKS_SCHEMA).validate(def, target)
+        {
+            self.fail(format!(
+                "[tasks extension] {side:?} {def} invalid: {e}\n  {text}"
+            ));
         }
         let validator = SchemaValidator::for_version(&version);
         let envelope = if validator.has_def("JSONRPCMessage") {

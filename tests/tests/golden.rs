@@ -189,3 +189,76 @@ fn every_example_round_trips_through_its_type() {
         failures.join("\n")
     );
 }
+
+/// The JSON examples of the tasks extension's documents (`ext-tasks/*.md`): every message
+/// deserialises into our type for it and serialises back equal.
+#[test]
+fn tasks_extension_examples_round_trip() {
+    let dir = spec_dir().join("ext-tasks");
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for doc in ["tasks.md", "sep-2663-tasks-extension.md"] {
+        let text = std::fs::read_to_string(dir.join(doc)).unwrap();
+        // Fenced `json` blocks only: `jsonc` and `jsonl` ones hold comments.
+        for (i, block) in text.split("```json\n").skip(1).enumerate() {
+            let body = block.split("```").next().unwrap();
+            let original: Value = serde_json::from_str(body)
+                .unwrap_or_else(|e| panic!("{doc} example {i} is not JSON: {e}"));
+            let result = original.get("result");
+            let has = |k: &str| result.is_some_and(|r| r.get(k).is_some());
+            let (ty, back) = match original.get("method").and_then(Value::as_str) {
+                Some("tools/call") => ("CallToolRequest", round_trip::<CallToolRequest>(&original)),
+                Some("tasks/get") => ("GetTaskRequest", round_trip::<GetTaskRequest>(&original)),
+                Some("tasks/update") => (
+                    "UpdateTaskRequest",
+                    round_trip::<UpdateTaskRequest>(&original),
+                ),
+                Some("tasks/cancel") => (
+                    "CancelTaskRequest",
+                    round_trip::<CancelTaskRequest>(&original),
+                ),
+                Some("notifications/tasks") => (
+                    "TaskStatusNotification",
+                    round_trip::<TaskStatusNotification>(&original),
+                ),
+                Some(other) => panic!("{doc} example {i}: unexpected method {other}"),
+                // A task with its payload inlined (what tasks/get answers).
+                None if has("taskId")
+                    && (has("result") || has("error") || has("inputRequests"))
+                    || result.and_then(|r| r.get("resultType"))
+                        == Some(&Value::from("complete"))
+                        && has("taskId") =>
+                {
+                    (
+                        "GetTaskResult",
+                        round_trip::<GetTaskResultResponse>(&original),
+                    )
+                }
+                None if has("taskId") => (
+                    "CreateTaskResult",
+                    round_trip::<CreateTaskResultResponse>(&original),
+                ),
+                None if result.is_some() => (
+                    "EmptyResult",
+                    round_trip::<ResultResponse<EmptyResult>>(&original),
+                ),
+                None => ("ErrorResponse", round_trip::<ErrorResponse>(&original)),
+            };
+            checked += 1;
+            match back {
+                Err(e) => failures.push(format!("{doc} example {i} ({ty}): {e}")),
+                Ok(back) if back != original => failures.push(format!(
+                    "{doc} example {i} ({ty}): round trip differs\n  expected {original}\n  got      {back}"
+                )),
+                Ok(_) => {}
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} examples found");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} examples failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

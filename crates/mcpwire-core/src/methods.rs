@@ -119,6 +119,12 @@ method_table! {
     SetLevel = "logging/setLevel", SetLevelRequestParams => EmptyResult;
     /// `subscriptions/listen` (2026-07-28).
     SubscriptionsListen = "subscriptions/listen", SubscriptionsListenRequestParams => SubscriptionsListenResult;
+    /// `tasks/get`: a task's status and payload (tasks extension, 2026-07-28).
+    GetTask = "tasks/get", GetTaskRequestParams => GetTaskResult;
+    /// `tasks/update`: answers to a task's input requests (tasks extension, 2026-07-28).
+    UpdateTask = "tasks/update", UpdateTaskRequestParams => EmptyResult;
+    /// `tasks/cancel`: asks the server to stop a task (tasks extension, 2026-07-28).
+    CancelTask = "tasks/cancel", CancelTaskRequestParams => EmptyResult;
 }
 
 method_table! {
@@ -171,6 +177,8 @@ method_table! {
     SubscriptionsAcknowledged = "notifications/subscriptions/acknowledged", SubscriptionsAcknowledgedNotificationParams;
     /// `notifications/elicitation/complete` (2025-11-25 only).
     ElicitationComplete = "notifications/elicitation/complete", serde_json::Map<String, serde_json::Value>;
+    /// `notifications/tasks`: a task changed (tasks extension, on `subscriptions/listen`).
+    TaskStatusChanged = "notifications/tasks", TaskStatusNotificationParams;
 }
 
 impl ClientRequestMethod {
@@ -190,7 +198,21 @@ impl ClientRequestMethod {
     pub fn is_legacy(self) -> bool {
         !matches!(
             self,
-            ClientRequestMethod::Discover | ClientRequestMethod::SubscriptionsListen
+            ClientRequestMethod::Discover
+                | ClientRequestMethod::SubscriptionsListen
+                | ClientRequestMethod::GetTask
+                | ClientRequestMethod::UpdateTask
+                | ClientRequestMethod::CancelTask
+        )
+    }
+
+    /// Whether the method belongs to the tasks extension (`tasks/*`).
+    pub fn is_task_method(self) -> bool {
+        matches!(
+            self,
+            ClientRequestMethod::GetTask
+                | ClientRequestMethod::UpdateTask
+                | ClientRequestMethod::CancelTask
         )
     }
 

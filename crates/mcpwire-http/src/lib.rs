@@ -35,3 +35,7 @@ pub use server::{
     EventStore, HttpConfig, HttpServer, InMemoryEventStore, McpHttpService, serve,
     serve_with_shutdown,
 };
+
+/// The TLS library of the `tls` feature, for [`HttpClientConfig::tls_config`].
+#[cfg(feature = "tls")]
+pub use rustls;

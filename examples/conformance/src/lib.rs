@@ -5,14 +5,16 @@
 //! eras: the `test_*` tools of the 2025-11-25 scenarios, the diagnostic tools of the
 //! 2026-07-28 ones (`test_missing_capability`, `test_streaming_elicitation`,
 //! `test_logging_tool`, `test_trigger_*_change`) and the `test_input_required_result_*` tools
-//! and prompt exercising multi round-trip requests. See `docs/conformance.md`.
+//! and prompt exercising multi round-trip requests, and the fixtures of the tasks extension
+//! scenarios (`greet`, `slow_compute`, `failing_job`, `protocol_error_job`,
+//! `confirm_delete`, `multi_input`, `test_tool_with_task`). See `docs/conformance.md`.
 
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use mcpwire::prelude::*;
-use mcpwire::server::ToolDef;
+use mcpwire::server::{TaskSupport, ToolDef};
 use mcpwire::types::{
     CreateMessageRequestParams, ElicitAction, ElicitRequestFormParams, EmbeddedResource,
     JsonObject, ResourceContents, SamplingMessage, TextResourceContents,
@@ -592,6 +594,183 @@ pub async fn test_input_required_result_prompt(
     ))]))
 }
 
+// ---------- tools of the tasks extension scenarios (io.modelcontextprotocol/tasks) ----------
+//
+// Registered with the builder. The handlers are plain tool handlers: `task_support` is all
+// it takes for the SDK to run a call as a task when the client declared the extension.
+
+/// The arguments of `greet`.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+pub struct GreetArgs {
+    /// Who to greet.
+    pub name: String,
+}
+
+/// `greet`: answers directly, never as a task.
+pub fn greet() -> ToolDef {
+    ToolDef::builder("greet")
+        .description("Greets someone by name. Always answers directly.")
+        .handler(
+            |args: GreetArgs, _ctx: RequestContext| async move { format!("Hello, {}!", args.name) },
+        )
+}
+
+/// The arguments of `slow_compute`.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+pub struct SlowComputeArgs {
+    /// How long to work, in seconds (0 to 3600).
+    #[serde(default)]
+    pub seconds: f64,
+    /// A label echoed in the result.
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// `slow_compute`: sleeps `seconds`, then answers; a task for clients that accept tasks.
+/// `tasks/cancel` drops it while it sleeps, so the task ends `cancelled`.
+pub fn slow_compute() -> ToolDef {
+    ToolDef::builder("slow_compute")
+        .description("Works for `seconds` seconds, then reports. Runs as a task when the client accepts tasks.")
+        .task_support(TaskSupport::Optional)
+        .handler(|args: SlowComputeArgs, _ctx: RequestContext| async move {
+            let seconds = if args.seconds.is_finite() {
+                args.seconds.clamp(0.0, 3600.0)
+            } else {
+                0.0
+            };
+            tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+            format!(
+                "Computed `{}` in {seconds} s",
+                args.label.as_deref().unwrap_or("unlabelled")
+            )
+        })
+}
+
+/// `failing_job`: only runs as a task, and ends with a tool error after about a second.
+pub fn failing_job() -> ToolDef {
+    ToolDef::builder("failing_job")
+        .description("Fails after about a second with a tool error. Runs only as a task.")
+        .task_support(TaskSupport::Required)
+        .handler(|_: JsonObject, _ctx: RequestContext| async move {
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            Err::<String, _>("The job failed: the input could not be processed")
+        })
+}
+
+/// `protocol_error_job`: ends with a JSON-RPC error (a `failed` task).
+pub fn protocol_error_job() -> ToolDef {
+    ToolDef::builder("protocol_error_job")
+        .description("Fails with a protocol-level (JSON-RPC) error. Runs as a task when the client accepts tasks.")
+        .task_support(TaskSupport::Optional)
+        .handler(|_: JsonObject, _ctx: RequestContext| async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            Err::<String, _>(mcpwire::Error::internal(
+                "Internal error: the job lost its backend",
+            ))
+        })
+}
+
+/// The arguments of `confirm_delete`.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+pub struct ConfirmDeleteArgs {
+    /// The file to delete.
+    pub filename: String,
+}
+
+/// `confirm_delete`: asks the user to confirm (an `input_required` task), then answers.
+pub fn confirm_delete() -> ToolDef {
+    ToolDef::builder("confirm_delete")
+        .description(
+            "Deletes a file after the user confirms. Runs as a task when the client accepts tasks.",
+        )
+        .task_support(TaskSupport::Optional)
+        .handler(|args: ConfirmDeleteArgs, ctx: RequestContext| async move {
+            let answer = ctx
+                .elicit(ElicitRequestFormParams::new(
+                    format!("Delete {}?", args.filename),
+                    object(json!({
+                        "type": "object",
+                        "properties": {"confirm": {"type": "boolean", "title": "Delete it"}},
+                        "required": ["confirm"]
+                    })),
+                ))
+                .await?;
+            let confirmed = answer.action == ElicitAction::Accept
+                && answer
+                    .content
+                    .as_ref()
+                    .and_then(|c| c.get("confirm"))
+                    .and_then(Value::as_bool)
+                    == Some(true);
+            Ok::<_, mcpwire::Error>(if confirmed {
+                format!("Deleted {}", args.filename)
+            } else {
+                format!("Kept {}", args.filename)
+            })
+        })
+}
+
+/// `multi_input`: asks two questions at once, so two input requests are outstanding.
+pub fn multi_input() -> ToolDef {
+    let form = |message: &str| {
+        ElicitRequestFormParams::new(
+            message,
+            object(json!({
+                "type": "object",
+                "properties": {"name": {"type": "string"}},
+                "required": ["name"]
+            })),
+        )
+    };
+    ToolDef::builder("multi_input")
+        .description(
+            "Asks two questions in parallel. Runs as a task when the client accepts tasks.",
+        )
+        .task_support(TaskSupport::Optional)
+        .handler(move |_: JsonObject, ctx: RequestContext| {
+            let (first, second) = (form("First name?"), form("Second name?"));
+            async move {
+                let (a, b) = tokio::join!(ctx.elicit(first), ctx.elicit(second));
+                let (a, b) = (a?, b?);
+                Ok::<_, mcpwire::Error>(format!(
+                    "Got {} and {}",
+                    content_field(&a.content, "name"),
+                    content_field(&b.content, "name")
+                ))
+            }
+        })
+}
+
+/// `test_tool_with_task`: gathers a name with a multi round-trip request on the call, then
+/// continues as a task (it runs inline for 200 ms before becoming one, and answers after a
+/// second), whose result greets that name.
+pub fn test_tool_with_task() -> ToolDef {
+    ToolDef::builder("test_tool_with_task")
+        .description("Asks for a name, then greets it from a task. Runs only as a task.")
+        .task_support(TaskSupport::Required)
+        .task_after(Duration::from_millis(200))
+        .handler(|_: JsonObject, ctx: RequestContext| async move {
+            let answer = ctx
+                .elicit_keyed(
+                    Some("user_name"),
+                    ElicitRequestFormParams::new(
+                        "What is your name?",
+                        object(json!({
+                            "type": "object",
+                            "properties": {"name": {"type": "string"}},
+                            "required": ["name"]
+                        })),
+                    ),
+                )
+                .await?;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            Ok::<_, mcpwire::Error>(format!(
+                "Hello, {}!",
+                content_field(&answer.content, "name")
+            ))
+        })
+}
+
 // ---------- resources ----------
 
 /// A static text resource.
@@ -722,6 +901,13 @@ pub fn server() -> Server {
         .tool(test_input_required_result_multi_round)
         .tool(test_input_required_result_tampered_state)
         .tool(test_input_required_result_capabilities)
+        .tool(greet())
+        .tool(slow_compute())
+        .tool(failing_job())
+        .tool(protocol_error_job())
+        .tool(confirm_delete())
+        .tool(multi_input())
+        .tool(test_tool_with_task())
         .resource(static_text)
         .resource(static_binary)
         .resource(template_data)

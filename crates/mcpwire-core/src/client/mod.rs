@@ -18,6 +18,7 @@
 //! error, or when the probe times out, as the specification's stdio binding describes.
 
 mod subscription;
+mod tasks;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -42,6 +43,7 @@ use crate::transport::{Transport, memory};
 use crate::types::*;
 use crate::version::{Era, ProtocolVersion};
 pub use subscription::{ServerEvent, Subscription};
+pub use tasks::ToolCall;
 /// A token that cancels requests (re-exported from `tokio-util`).
 pub use tokio_util::sync::CancellationToken;
 
@@ -148,6 +150,7 @@ pub struct ClientBuilder {
     probe_timeout: Duration,
     max_input_rounds: usize,
     extensions: Option<serde_json::Map<String, Value>>,
+    task_poll_interval: Duration,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -173,6 +176,7 @@ impl Default for ClientBuilder {
             probe_timeout: Duration::from_secs(5),
             max_input_rounds: 16,
             extensions: None,
+            task_poll_interval: Duration::from_secs(1),
         }
     }
 }
@@ -260,6 +264,21 @@ impl ClientBuilder {
         self.extensions
             .get_or_insert_with(Default::default)
             .insert(id.into(), settings);
+        self
+    }
+
+    /// Declares the tasks extension (`io.modelcontextprotocol/tasks`, 2026-07-28): the
+    /// server may then answer a `tools/call` with a task, which [`Client::call_tool`]
+    /// follows to its end (polling, answering input requests with this client's handlers,
+    /// cancelling it when the call is cancelled). See `docs/tasks.md`.
+    pub fn tasks(self) -> Self {
+        self.extension(TASKS_EXTENSION, Value::Object(JsonObject::new()))
+    }
+
+    /// How long to wait between polls of a task whose server suggests no interval
+    /// (default one second; a server's `pollIntervalMs` takes precedence).
+    pub fn task_poll_interval(mut self, interval: Duration) -> Self {
+        self.task_poll_interval = interval;
         self
     }
 
@@ -602,12 +621,31 @@ impl Client {
     }
 
     /// Sends request `M` and returns its result, answering input requests (2026-07-28)
-    /// with the client's handlers and retrying until the result is complete.
+    /// with the client's handlers and retrying until the result is complete. A `tools/call`
+    /// the server runs as a task (tasks extension) is followed to its end.
     pub async fn request<M: Method>(
         &self,
         params: M::Params,
         opts: RequestOptions,
     ) -> Result<M::Result, Error> {
+        match self.request_answer::<M>(params, opts, true).await? {
+            Answer::Complete(obj) => serde_json::from_value(Value::Object(obj))
+                .map_err(|e| Error::InvalidResponse(format!("{}: {e}", M::NAME))),
+            Answer::Task(t) => Err(Error::InvalidResponse(format!(
+                "{}: task {} was not followed",
+                M::NAME,
+                t.task.task_id
+            ))),
+        }
+    }
+
+    /// [`request`](Client::request), stopping at a task unless `follow_tasks`.
+    async fn request_answer<M: Method>(
+        &self,
+        params: M::Params,
+        opts: RequestOptions,
+        follow_tasks: bool,
+    ) -> Result<Answer, Error> {
         let state = self.state();
         let token = opts.on_progress.as_ref().map(|f| {
             let token =
@@ -637,10 +675,7 @@ impl Client {
                 .parse()
                 .map_err(|e| Error::InvalidResponse(format!("{}: {e}", M::NAME)))?;
             match result_type_of(&obj) {
-                ResultType::Complete => {
-                    return serde_json::from_value(Value::Object(obj))
-                        .map_err(|e| Error::InvalidResponse(format!("{}: {e}", M::NAME)));
-                }
+                ResultType::Complete => return Ok(Answer::Complete(obj)),
                 ResultType::InputRequired => {
                     rounds += 1;
                     if rounds > self.inner.config.max_input_rounds {
@@ -674,6 +709,28 @@ impl Client {
                             p.remove("requestState");
                         }
                     }
+                }
+                ResultType::Task => {
+                    // Only tools/call may run as a task, and only for a client that asked.
+                    if M::NAME != methods::CallTool::NAME {
+                        return Err(Error::InvalidResponse(format!(
+                            "{}: a task answer to a method that cannot run as a task",
+                            M::NAME
+                        )));
+                    }
+                    if !self.tasks_declared() {
+                        return Err(Error::InvalidResponse(format!(
+                            "{}: the server answered with a task, but this client did not \
+                             declare the {TASKS_EXTENSION} extension",
+                            M::NAME
+                        )));
+                    }
+                    let created: CreateTaskResult = serde_json::from_value(Value::Object(obj))
+                        .map_err(|e| Error::InvalidResponse(format!("{}: {e}", M::NAME)))?;
+                    if !follow_tasks {
+                        return Ok(Answer::Task(Box::new(created)));
+                    }
+                    return self.follow_task(created, &opts).await.map(Answer::Complete);
                 }
                 ResultType::Other(t) => {
                     return Err(Error::InvalidResponse(format!(
@@ -775,18 +832,17 @@ impl Client {
     }
 
     /// Calls a tool with options (progress, timeout, cancellation).
+    ///
+    /// A call the server runs as a task (tasks extension, see [`ClientBuilder::tasks`]) is
+    /// followed to its end; `opts.timeout` then bounds each request of it (the call, every
+    /// poll and update), not the whole task, and cancelling sends `tasks/cancel`.
     pub async fn call_tool_with(
         &self,
         name: &str,
         arguments: impl Serialize,
         opts: RequestOptions,
     ) -> Result<CallToolResult, Error> {
-        let args =
-            match serde_json::to_value(arguments).map_err(|e| Error::Encode(e.to_string()))? {
-                Value::Null => None,
-                Value::Object(o) => Some(o),
-                _ => return Err(Error::Encode("tool arguments must be a JSON object".into())),
-            };
+        let args = tasks::tool_arguments(arguments)?;
         self.request::<methods::CallTool>(CallToolRequestParams::new(name, args), opts)
             .await
     }
@@ -898,6 +954,12 @@ impl Client {
     pub(crate) fn params_for<P: Serialize>(&self, params: &P) -> Result<Value, Error> {
         self.modern_params(params, self.protocol_version(), None, None)
     }
+}
+
+/// A result as it arrived: complete, or a task not followed.
+enum Answer {
+    Complete(JsonObject),
+    Task(Box<CreateTaskResult>),
 }
 
 fn unsupported_list(e: &Error) -> Vec<String> {

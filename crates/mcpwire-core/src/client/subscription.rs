@@ -34,6 +34,14 @@ pub enum ServerEvent {
         /// Its URI.
         uri: String,
     },
+    /// A followed task changed (`notifications/tasks`, tasks extension). Read its payload
+    /// with [`Client::get_task`].
+    TaskStatus {
+        /// The task.
+        task_id: String,
+        /// Its new status.
+        status: crate::types::TaskStatus,
+    },
 }
 
 impl ServerEvent {
@@ -46,6 +54,10 @@ impl ServerEvent {
                 .resource_subscriptions
                 .as_ref()
                 .is_some_and(|u| u.iter().any(|x| x == uri)),
+            ServerEvent::TaskStatus { task_id, .. } => f
+                .task_ids
+                .as_ref()
+                .is_some_and(|ids| ids.iter().any(|x| x == task_id)),
         }
     }
 }
@@ -74,6 +86,11 @@ struct Params {
     notifications: Option<SubscriptionFilter>,
     #[serde(rename = "requestId", default)]
     request_id: Option<RequestId>,
+    #[serde(rename = "taskId", default)]
+    task_id: Option<String>,
+    /// Parsed only for `notifications/tasks`.
+    #[serde(default)]
+    status: Option<serde_json::Value>,
 }
 
 impl Routes {
@@ -108,6 +125,13 @@ impl Routes {
                 Some(uri) => ServerEvent::ResourceUpdated { uri },
                 None => return,
             },
+            "notifications/tasks" => {
+                let status = params.status.and_then(|s| serde_json::from_value(s).ok());
+                match (params.task_id, status) {
+                    (Some(task_id), Some(status)) => ServerEvent::TaskStatus { task_id, status },
+                    _ => return,
+                }
+            }
             _ => return,
         };
         match sub {
@@ -227,7 +251,7 @@ async fn listen(client: &Client, filter: SubscriptionFilter) -> Result<Subscript
         },
     );
     let params = client.params_for(&SubscriptionsListenRequestParams::new(filter))?;
-    let (done_tx, done_rx) = oneshot::channel();
+    let (done_tx, mut done_rx) = oneshot::channel();
     let c = client.clone();
     let rid = id.clone();
     let task = tokio::spawn(async move {
@@ -253,14 +277,20 @@ async fn listen(client: &Client, filter: SubscriptionFilter) -> Result<Subscript
         let _ = done_tx.send(outcome.map(drop));
     });
     let timeout = client.inner.config.request_timeout;
+    let ended = |done: Result<Result<(), Error>, oneshot::error::RecvError>| match done {
+        Ok(Err(e)) => e,
+        _ => Error::InvalidResponse("subscriptions/listen ended before it was acknowledged".into()),
+    };
     let acknowledged = tokio::select! {
-        ack = ack_rx => ack.ok(),
-        done = done_rx => {
+        ack = ack_rx => match ack {
+            Ok(ack) => Some(ack),
+            // The route went away: the request ended (an error answer) before any
+            // acknowledgement; report how it ended.
+            Err(_) => return Err(ended((&mut done_rx).await)),
+        },
+        done = &mut done_rx => {
             client.inner.routes.lock().unwrap().listens.remove(&id);
-            return Err(match done {
-                Ok(Err(e)) => e,
-                _ => Error::InvalidResponse("subscriptions/listen ended before it was acknowledged".into()),
-            });
+            return Err(ended(done));
         }
         _ = tokio::time::sleep(timeout) => None,
     };

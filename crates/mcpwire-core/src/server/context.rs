@@ -3,7 +3,8 @@
 //! The same calls work on every protocol revision. `elicit`, `sample` and `list_roots`
 //! send a real server-to-client request on the legacy era, and on 2026-07-28 become an
 //! `InputRequiredResult` that the client answers by retrying (see the `mrtr` module docs
-//! for exactly what re-runs).
+//! for exactly what re-runs), or, in a tool call running as a task, turn the task
+//! `input_required` until `tasks/update` answers (the handler is not re-run).
 
 use std::any::{Any, TypeId};
 use std::sync::{Arc, Mutex};
@@ -15,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::Server;
 use super::mrtr::{Lookup, MrtrRound, park};
 use super::session::Session;
+use super::tasks::TaskLink;
 use crate::connection::Outbound;
 use crate::error::Error;
 use crate::jsonrpc::{self, ErrorCode, ErrorObject, RequestId};
@@ -78,6 +80,8 @@ pub(crate) struct ContextInner {
     pub(crate) extensions: http::Extensions,
     pub(crate) server: Server,
     pub(crate) mrtr: Option<Arc<MrtrRound>>,
+    /// Set for a tool call that may become a task (tasks extension).
+    pub(crate) task: Option<Arc<TaskLink>>,
     pub(crate) last_progress: Mutex<Option<f64>>,
 }
 
@@ -152,7 +156,9 @@ impl RequestContext {
     }
 
     /// Fires when the client cancels the request (or disconnects). Hand a clone to work you
-    /// spawn; the handler's own future is also dropped when this fires.
+    /// spawn; the handler's own future is also dropped when this fires. For a tool call
+    /// running as a task it fires on `tasks/cancel` (or when the task's time to live
+    /// elapses), not when the call's connection goes away.
     pub fn cancellation_token(&self) -> &CancellationToken {
         &self.inner.cancel
     }
@@ -394,6 +400,15 @@ impl RequestContext {
         request: InputRequest,
         method: &str,
     ) -> Result<R, Error> {
+        // Once the call runs as a task, asks wait for `tasks/update`.
+        if let Some(task) = self.inner.task.as_ref().and_then(|t| t.live()) {
+            let value = task.ask(key, kind, request).await?;
+            return serde_json::from_value(value).map_err(|e| {
+                Error::Protocol(ErrorObject::invalid_params(format!(
+                    "Invalid params: inputResponses: the answer to `{method}` is malformed: {e}"
+                )))
+            });
+        }
         match (&self.inner.mrtr, self.era()) {
             (Some(round), _) => {
                 let auto;

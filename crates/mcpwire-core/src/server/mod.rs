@@ -18,6 +18,7 @@ mod registry;
 mod router;
 pub mod schema;
 mod session;
+mod tasks;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -36,11 +37,15 @@ pub use router::{
     probe_meta,
 };
 pub use session::{McpRequest, McpResponse, Negotiated, Phase, Session};
+pub use tasks::{
+    InMemoryTaskStore, TaskConfig, TaskRecord, TaskStore, TaskStoreError, TaskSupport,
+};
 
 use self::auth::ScopeHierarchy;
 use self::context::StateMap;
 use self::mrtr::MrtrConfig;
 use self::registry::Registry;
+use self::tasks::TaskRuntime;
 use crate::connection::{self, BoxFuture, Connection, ConnectionConfig, Handler, Outbound};
 use crate::error::Error;
 use crate::jsonrpc::{self, RawNotification, RawRequest, RawResponse, RequestId};
@@ -103,6 +108,7 @@ pub(crate) struct Config {
     pub(crate) server_info_in_results: bool,
     pub(crate) versions: Vec<ProtocolVersion>,
     pub(crate) scopes: ScopeHierarchy,
+    pub(crate) tasks: Arc<TaskRuntime>,
 }
 
 #[derive(Clone)]
@@ -110,6 +116,8 @@ pub(crate) struct Listener {
     pub(crate) subscription: RequestId,
     pub(crate) filter: SubscriptionFilter,
     pub(crate) channel: Arc<dyn Outbound>,
+    /// The caller's principal: task notifications go to the task's owner only.
+    pub(crate) principal: Option<String>,
 }
 
 #[derive(Default)]
@@ -179,6 +187,7 @@ impl Server {
                     server_info_in_results: true,
                     versions: ProtocolVersion::ALL.to_vec(),
                     scopes: ScopeHierarchy::default(),
+                    tasks: TaskRuntime::new(TaskConfig::default(), false),
                 },
                 registry: RwLock::new(Arc::new(Registry::default())),
                 subscribers: Mutex::new(Subscribers::default()),
@@ -273,6 +282,33 @@ impl Server {
         v.dedup();
         self.config_mut().versions = v;
         self
+    }
+
+    /// Offers the tasks extension (`io.modelcontextprotocol/tasks`) with `config`, even
+    /// before any tool opts in with [`ToolBuilder::task_support`]. Without this call a
+    /// server offers the extension, with the default [`TaskConfig`], as soon as a
+    /// task-supporting tool is registered. See `docs/tasks.md`.
+    #[track_caller]
+    pub fn tasks(mut self, config: TaskConfig) -> Self {
+        self.config_mut().tasks = TaskRuntime::new(config, true);
+        self
+    }
+
+    /// Whether the server offers the tasks extension: configured with
+    /// [`tasks`](Server::tasks), or some registered tool supports tasks.
+    pub fn tasks_enabled(&self) -> bool {
+        self.shared.config.tasks.explicit()
+            || self
+                .registry()
+                .tools
+                .as_slice()
+                .iter()
+                .any(|t| t.task_options().support != TaskSupport::Forbidden)
+    }
+
+    /// How many tasks this server is running now (in this process).
+    pub fn running_tasks(&self) -> usize {
+        self.shared.config.tasks.running()
     }
 
     /// Declares that a token granting `broader` also grants each of `narrower` (and what
@@ -612,6 +648,12 @@ impl Server {
         }
         // Every handler can log through its context.
         caps.logging = Some(JsonObject::new());
+        if self.tasks_enabled() {
+            caps.extensions.get_or_insert_with(Default::default).insert(
+                crate::types::TASKS_EXTENSION.into(),
+                JsonObject::new().into(),
+            );
+        }
         caps
     }
 

@@ -293,7 +293,8 @@ impl MrtrRound {
         Lookup::Asked
     }
 
-    fn has_asks(&self) -> bool {
+    /// Whether the handler made an ask this round that the request did not answer.
+    pub(crate) fn has_asks(&self) -> bool {
         !self.asked.lock().unwrap().is_empty()
     }
 

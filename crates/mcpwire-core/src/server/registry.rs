@@ -21,6 +21,7 @@ use super::handler::{
     ResourceFn, ResourceHandler, StaticCompletion, ToolFn, ToolHandler, UriParams,
 };
 use super::schema::{input_schema_for, output_schema_for, wrap_output_schema};
+use super::tasks::{TaskSupport, ToolTaskOptions};
 use crate::connection::BoxFuture;
 use crate::error::Error;
 use crate::jsonrpc::ErrorObject;
@@ -81,6 +82,7 @@ pub struct ToolDef {
     /// The arguments mirrored into `Mcp-Param-*` headers, validated once at registration.
     header_params: Result<Arc<[HeaderParam]>, String>,
     pub(crate) scopes: Arc<[String]>,
+    tasks: ToolTaskOptions,
 }
 
 impl std::fmt::Debug for ToolDef {
@@ -113,7 +115,32 @@ impl ToolDef {
             handler,
             header_params,
             scopes: Arc::from([]),
+            tasks: ToolTaskOptions::default(),
         }
+    }
+
+    /// Lets the tool run as a task of the tasks extension (see [`TaskSupport`] and
+    /// `docs/tasks.md`). The handler stays as it is.
+    pub fn task_support(mut self, support: TaskSupport) -> Self {
+        self.tasks.support = support;
+        self
+    }
+
+    /// How long the handler runs inline before the call becomes a task (default zero: a
+    /// task at once). A handler finishing sooner answers the call directly, and input it
+    /// asks for meanwhile is gathered with multi round-trip requests on the call.
+    pub fn task_after(mut self, window: std::time::Duration) -> Self {
+        self.tasks.after = window;
+        self
+    }
+
+    /// Whether the tool may run as a task.
+    pub fn task_support_level(&self) -> TaskSupport {
+        self.tasks.support
+    }
+
+    pub(crate) fn task_options(&self) -> ToolTaskOptions {
+        self.tasks
     }
 
     /// Requires every one of `scopes` of callers: others do not see the tool in
@@ -133,6 +160,7 @@ impl ToolDef {
         ToolBuilder {
             tool: Tool::new(name, Tool::empty_input_schema()),
             scopes: Arc::from([]),
+            tasks: ToolTaskOptions::default(),
         }
     }
 
@@ -166,6 +194,7 @@ impl ToolDef {
 pub struct ToolBuilder {
     tool: Tool,
     scopes: Arc<[String]>,
+    tasks: ToolTaskOptions,
 }
 
 impl ToolBuilder {
@@ -229,10 +258,24 @@ impl ToolBuilder {
         self
     }
 
+    /// Lets the tool run as a task of the tasks extension (see [`ToolDef::task_support`]).
+    pub fn task_support(mut self, support: TaskSupport) -> Self {
+        self.tasks.support = support;
+        self
+    }
+
+    /// How long the handler runs inline before the call becomes a task (see
+    /// [`ToolDef::task_after`]).
+    pub fn task_after(mut self, window: std::time::Duration) -> Self {
+        self.tasks.after = window;
+        self
+    }
+
     /// Finishes with a handler object.
     pub fn handler_object(self, handler: impl ToolHandler) -> ToolDef {
         let mut def = ToolDef::new(self.tool, handler);
         def.scopes = self.scopes;
+        def.tasks = self.tasks;
         def
     }
 
@@ -251,6 +294,7 @@ impl ToolBuilder {
         }
         let mut def = ToolDef::new(self.tool, ToolFn::new(f));
         def.scopes = self.scopes;
+        def.tasks = self.tasks;
         def
     }
 }

@@ -404,16 +404,31 @@ impl Call<'_> {
     }
 
     fn context(&self, mrtr: Option<Arc<MrtrRound>>) -> RequestContext {
+        self.context_in(mrtr, None)
+    }
+
+    /// The context of a handler; one whose call may become a task (`task`) gets the task's
+    /// cancellation token and a channel that goes quiet once it is one.
+    fn context_in(
+        &self,
+        mrtr: Option<Arc<MrtrRound>>,
+        task: Option<Arc<super::tasks::TaskLink>>,
+    ) -> RequestContext {
+        let (cancel, channel) = match &task {
+            None => (self.req.cancel.clone(), self.req.channel.clone()),
+            Some(t) => (t.cancel.clone(), t.channel(self.req.channel.clone())),
+        };
         RequestContext {
             inner: Arc::new(ContextInner {
                 id: self.req.id.clone(),
                 info: self.info.clone(),
-                cancel: self.req.cancel.clone(),
+                cancel,
                 session: self.req.session.clone(),
-                channel: self.req.channel.clone(),
+                channel,
                 extensions: self.req.extensions.clone(),
                 server: self.server.clone(),
                 mrtr,
+                task,
                 last_progress: Mutex::new(None),
             }),
         }
@@ -700,7 +715,17 @@ async fn route(
             Ok(McpResponse::result(&EmptyResult::default()))
         }
         M::SubscriptionsListen => listen(&call, &registry).await,
+        M::GetTask | M::UpdateTask | M::CancelTask => {
+            super::tasks::dispatch(&server, &call.info, &call.req).await
+        }
     }
+}
+
+/// The capabilities of a legacy session: extensions are a 2026-07-28 concept.
+fn legacy_capabilities(server: &Server) -> ServerCapabilities {
+    let mut caps = server.capabilities();
+    caps.extensions = None;
+    caps
 }
 
 fn initialize(call: &Call<'_>) -> Result<McpResponse, ErrorObject> {
@@ -723,7 +748,7 @@ fn initialize(call: &Call<'_>) -> Result<McpResponse, ErrorObject> {
     server.register_session(&call.req.session);
     let mut result = InitializeResult::new(
         version.as_str(),
-        server.capabilities(),
+        legacy_capabilities(server),
         server.shared.config.info.clone(),
     );
     result.instructions = server.shared.config.instructions.clone();
@@ -773,9 +798,31 @@ async fn call_tool(
         p.input_responses,
         p.request_state.as_deref(),
     )?;
-    let ctx = call.context(round.as_ref().map(|(r, _)| r.clone()));
+    // Tasks extension: the call may become a task (or a required-task tool be refused).
+    let task = super::tasks::plan(
+        call.server,
+        &call.info,
+        def.task_options(),
+        &call.req.extensions,
+    )?;
+    let mrtr = round.as_ref().map(|(r, _)| r.clone());
+    let ctx = call.context_in(mrtr.clone(), task.as_ref().map(|t| t.link()));
     let fut = def.handler.call(ctx, ToolArguments::new(args_raw));
-    let outcome = match call.run(round, fut).await {
+    let outcome = match task {
+        None => call.run(round, fut).await,
+        Some(task) => {
+            let fut = task.start(fut, mrtr, call.req.cancel.clone());
+            match call.run(round, fut).await {
+                Ok(Ok(super::tasks::Started::Task(created))) => {
+                    return Ok(McpResponse::result(&created));
+                }
+                Ok(Ok(super::tasks::Started::Done(r))) => Ok(Ok(r)),
+                Ok(Err(e)) => Ok(Err(e)),
+                Err(interim) => Err(interim),
+            }
+        }
+    };
+    let outcome = match outcome {
         Ok(o) => o,
         Err(interim) => return Ok(interim),
     };
@@ -993,6 +1040,13 @@ async fn listen(
     if resources {
         ack.resource_subscriptions = requested.resource_subscriptions;
     }
+    ack.task_ids = super::tasks::listen_task_ids(
+        call.server,
+        &call.info,
+        call.principal().as_deref(),
+        requested.task_ids,
+    )
+    .await?;
     let subscription = call.req.id.clone();
     let params = SubscriptionsAcknowledgedNotificationParams {
         notifications: ack.clone(),
@@ -1013,6 +1067,7 @@ async fn listen(
         subscription: subscription.clone(),
         filter: ack,
         channel: call.req.channel.clone(),
+        principal: call.principal(),
     });
     let _guard = Unregister(call.server, id);
     tokio::select! {

@@ -68,6 +68,19 @@ impl ClientCapabilities {
     pub fn supports_url_elicitation(&self) -> bool {
         matches!(&self.elicitation, Some(e) if e.url.is_some())
     }
+
+    /// Declares extension `id` with `settings` (an empty object for none).
+    pub fn with_extension(mut self, id: impl Into<String>, settings: serde_json::Value) -> Self {
+        self.extensions
+            .get_or_insert_with(Default::default)
+            .insert(id.into(), settings);
+        self
+    }
+
+    /// Whether the client declared extension `id`.
+    pub fn has_extension(&self, id: &str) -> bool {
+        self.extensions.as_ref().is_some_and(|e| e.contains_key(id))
+    }
 }
 
 /// The client's roots capability.

@@ -316,7 +316,8 @@ impl LoggingLevel {
     }
 }
 
-/// The kind of a result (2026-07-28): complete, or waiting for client input.
+/// The kind of a result (2026-07-28): complete, waiting for client input, or (with the tasks
+/// extension) running as a task.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub enum ResultType {
     /// The request completed.
@@ -324,7 +325,9 @@ pub enum ResultType {
     Complete,
     /// More input is needed (multi round-trip requests).
     InputRequired,
-    /// A value defined by an extension.
+    /// The request runs as a task (the tasks extension's `CreateTaskResult`).
+    Task,
+    /// A value defined by another extension.
     Other(String),
 }
 
@@ -334,6 +337,7 @@ impl ResultType {
         match self {
             ResultType::Complete => "complete",
             ResultType::InputRequired => "input_required",
+            ResultType::Task => "task",
             ResultType::Other(s) => s,
         }
     }
@@ -351,6 +355,7 @@ impl<'de> Deserialize<'de> for ResultType {
         Ok(match &*s {
             "complete" => ResultType::Complete,
             "input_required" => ResultType::InputRequired,
+            "task" => ResultType::Task,
             _ => ResultType::Other(s.into_owned()),
         })
     }

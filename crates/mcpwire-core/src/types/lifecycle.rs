@@ -257,6 +257,9 @@ pub struct SubscriptionFilter {
     /// `notifications/resources/updated` for these URIs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_subscriptions: Option<Vec<String>>,
+    /// `notifications/tasks` for these task ids (tasks extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_ids: Option<Vec<String>>,
 }
 
 impl SubscriptionFilter {
@@ -288,6 +291,15 @@ impl SubscriptionFilter {
         self.resource_subscriptions
             .get_or_insert_with(Vec::new)
             .push(uri.into());
+        self
+    }
+
+    /// Asks for status notifications of task `task_id` (tasks extension; the client must
+    /// declare it).
+    pub fn task(mut self, task_id: impl Into<String>) -> Self {
+        self.task_ids
+            .get_or_insert_with(Vec::new)
+            .push(task_id.into());
         self
     }
 }

@@ -1,5 +1,6 @@
 //! Wire types for every request, result, notification and content type of revisions
-//! 2026-07-28 and 2025-11-25, plus what negotiation with older revisions needs.
+//! 2026-07-28 and 2025-11-25, plus what negotiation with older revisions needs, and the
+//! tasks extension (`io.modelcontextprotocol/tasks`).
 //!
 //! Names follow the specification's schema (`CallToolRequestParams`, `CallToolResult`, ...).
 //! Fields that only some revisions define are `Option`s; the dispatcher fills or omits
@@ -14,6 +15,7 @@ mod messages;
 mod mrtr;
 mod prompts;
 mod resources;
+mod tasks;
 mod tools;
 
 pub use capabilities::*;
@@ -31,4 +33,5 @@ pub use messages::*;
 pub use mrtr::*;
 pub use prompts::*;
 pub use resources::*;
+pub use tasks::*;
 pub use tools::*;

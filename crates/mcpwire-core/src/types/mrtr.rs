@@ -272,6 +272,7 @@ pub fn result_type_of(result: &JsonObject) -> ResultType {
         Some(Value::String(s)) => match s.as_str() {
             "complete" => ResultType::Complete,
             "input_required" => ResultType::InputRequired,
+            "task" => ResultType::Task,
             other => ResultType::Other(other.to_owned()),
         },
         _ => ResultType::Complete,

@@ -25,6 +25,7 @@
 //! is the provider implementing MCP authorization (OAuth 2.1).
 
 pub mod auth;
+mod connect;
 #[cfg(feature = "oauth")]
 pub mod oauth;
 
@@ -41,7 +42,6 @@ use http::{HeaderMap, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client as HyperClient;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use mcpwire_core::jsonrpc::{self, ErrorCode, ErrorObject, RequestId};
 use mcpwire_core::param_headers::HeaderParam;
@@ -69,8 +69,10 @@ pub enum HttpClientError {
         /// Why it was refused.
         reason: String,
     },
-    /// The URL's scheme is not `http`.
-    #[error("unsupported URL scheme in `{0}`: this transport speaks plain `http`")]
+    /// The URL's scheme is neither `http` nor (with the `tls` feature) `https`.
+    #[error(
+        "unsupported URL scheme in `{0}`: this transport speaks `http`, and `https` when mcpwire-http's `tls` feature is on"
+    )]
     UnsupportedScheme(String),
     /// A configured header is not a valid HTTP header.
     #[error("invalid header `{0}`")]
@@ -98,6 +100,8 @@ pub struct HttpClientConfig {
     pub legacy_sse_fallback: bool,
     /// What supplies the `Authorization` header and handles refusals (default: nothing).
     pub auth: Option<Arc<dyn AuthProvider>>,
+    /// TLS settings for `https://` (feature `tls`; default: Mozilla's root certificates).
+    tls: Option<connect::TlsConfig>,
 }
 
 impl std::fmt::Debug for HttpClientConfig {
@@ -125,7 +129,7 @@ impl HttpClientConfig {
                     reason: e.to_string(),
                 })?;
         match uri.scheme_str() {
-            Some("http") => {}
+            s @ Some(_) if connect::supported_scheme(s) => {}
             Some(_) => return Err(HttpClientError::UnsupportedScheme(url.to_owned())),
             None => {
                 return Err(HttpClientError::InvalidUrl {
@@ -149,7 +153,16 @@ impl HttpClientConfig {
             open_get_stream: true,
             legacy_sse_fallback: true,
             auth: None,
+            tls: None,
         })
+    }
+
+    /// Uses `config` for `https://` connections: your own root certificates (a private
+    /// certificate authority, say) or client certificates.
+    #[cfg(feature = "tls")]
+    pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.tls = Some(config);
+        self
     }
 
     /// Authorizes requests with `provider` (an [`oauth::OAuthClient`], say): it supplies the
@@ -242,9 +255,8 @@ impl HttpTransport {
 
     /// A transport with `config`.
     pub fn with_config(config: HttpClientConfig) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let client = HyperClient::builder(TokioExecutor::new()).build(connector);
+        let client = HyperClient::builder(TokioExecutor::new())
+            .build(connect::connector(config.tls.as_ref()));
         let (tx, rx) = mpsc::unbounded_channel();
         HttpTransport {
             shared: Arc::new(Shared {
@@ -364,7 +376,7 @@ struct State {
 }
 
 struct Shared {
-    client: HyperClient<HttpConnector, Body>,
+    client: HyperClient<connect::Connector, Body>,
     config: HttpClientConfig,
     inbound: mpsc::UnboundedSender<Result<String, TransportError>>,
     state: Mutex<State>,
@@ -394,6 +406,8 @@ struct OutParams {
     arguments: Option<Value>,
     #[serde(rename = "requestId", default)]
     request_id: Option<RequestId>,
+    #[serde(rename = "taskId", default)]
+    task_id: Option<String>,
     #[serde(rename = "_meta", default)]
     meta: Option<MetaProbe>,
 }
@@ -601,6 +615,8 @@ impl Shared {
             let name = match method.as_str() {
                 "tools/call" | "prompts/get" => params.name.as_deref(),
                 "resources/read" => params.uri.as_deref(),
+                // Tasks extension: intermediaries route a task's requests on its id.
+                "tasks/get" | "tasks/update" | "tasks/cancel" => params.task_id.as_deref(),
                 _ => None,
             };
             if let Some(v) = name.and_then(|n| header_value(&headers::encode_value(n))) {

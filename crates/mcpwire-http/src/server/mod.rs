@@ -590,6 +590,9 @@ struct NameProbe {
     name: Option<String>,
     #[serde(default)]
     uri: Option<String>,
+    /// `tasks/get`, `tasks/update` and `tasks/cancel` route on the task id.
+    #[serde(rename = "taskId", default)]
+    task_id: Option<String>,
     #[serde(default)]
     arguments: Option<serde_json::Value>,
     #[serde(rename = "protocolVersion", default)]
@@ -957,7 +960,8 @@ where
             ClientRequestMethod::CallTool
                 | ClientRequestMethod::ReadResource
                 | ClientRequestMethod::GetPrompt
-        ) {
+        ) || method.is_task_method()
+        {
             let probe: NameProbe = r
                 .params
                 .as_ref()
@@ -965,6 +969,8 @@ where
                 .unwrap_or_default();
             let body_name = if method == ClientRequestMethod::ReadResource {
                 probe.uri.as_deref()
+            } else if method.is_task_method() {
+                probe.task_id.as_deref()
             } else {
                 probe.name.as_deref()
             };

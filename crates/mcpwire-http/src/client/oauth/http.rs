@@ -8,7 +8,6 @@ use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper_util::client::legacy::Client as HyperClient;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use mcpwire_core::connection::BoxFuture;
 use serde::de::DeserializeOwned;
@@ -28,10 +27,11 @@ pub trait HttpFetch: Send + Sync + 'static {
     fn fetch(&self, request: Request<Bytes>) -> BoxFuture<'_, Result<Response<Bytes>, BoxError>>;
 }
 
-/// An [`HttpFetch`] over plain `http` (hyper, no TLS), with a timeout and a body limit.
+/// An [`HttpFetch`] over hyper: `http`, and `https` with the `tls` feature; with a timeout
+/// and a body limit.
 #[derive(Clone, Debug)]
 pub struct PlainHttp {
-    client: HyperClient<HttpConnector, Full<Bytes>>,
+    client: HyperClient<crate::client::connect::Connector, Full<Bytes>>,
     timeout: Duration,
     max_body: usize,
 }
@@ -45,11 +45,23 @@ impl Default for PlainHttp {
 impl PlainHttp {
     /// A client with a 30 s timeout per request and a 1 MiB body limit.
     pub fn new() -> Self {
-        let client = HyperClient::builder(TokioExecutor::new()).build(HttpConnector::new());
+        let client = HyperClient::builder(TokioExecutor::new())
+            .build(crate::client::connect::connector(None));
         PlainHttp {
             client,
             timeout: Duration::from_secs(30),
             max_body: 1024 * 1024,
+        }
+    }
+
+    /// A client using `config` for `https://` (feature `tls`): your own root certificates,
+    /// for example.
+    #[cfg(feature = "tls")]
+    pub fn with_tls(config: std::sync::Arc<rustls::ClientConfig>) -> Self {
+        PlainHttp {
+            client: HyperClient::builder(TokioExecutor::new())
+                .build(crate::client::connect::connector(Some(&config))),
+            ..Self::new()
         }
     }
 
@@ -66,16 +78,14 @@ impl PlainHttp {
     }
 
     async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, BoxError> {
-        match request.uri().scheme_str() {
-            Some("http") => {}
-            _ => {
-                return Err(format!(
-                    "`{}`: the built-in HTTP client speaks plain http only; give \
-                     OAuthClientBuilder::http_client a TLS-capable one for https",
-                    request.uri()
-                )
-                .into());
-            }
+        if !crate::client::connect::supported_scheme(request.uri().scheme_str()) {
+            return Err(format!(
+                "`{}`: the built-in HTTP client speaks http, and https only with \
+                 mcpwire-http's `tls` feature (or give OAuthClientBuilder::http_client \
+                 a client of your own)",
+                request.uri()
+            )
+            .into());
         }
         let (parts, body) = request.into_parts();
         let request = Request::from_parts(parts, Full::new(body));
