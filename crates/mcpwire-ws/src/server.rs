@@ -40,7 +40,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 ///     .max_message_size(1024 * 1024);
 /// assert_eq!(config.max_message_size, 1024 * 1024);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct WsConfig {
     /// Which `Host` and `Origin` headers the handshake accepts (default: loopback only, see
@@ -56,6 +56,22 @@ pub struct WsConfig {
     pub max_frame_size: usize,
     /// How long a client may take to complete the HTTP upgrade (default: 10 s).
     pub handshake_timeout: Duration,
+    /// Verifies the bearer token of every connection (feature `auth`; default: none).
+    #[cfg(feature = "auth")]
+    pub verifier: Option<Arc<dyn mcpwire_auth::TokenVerifier>>,
+}
+
+impl std::fmt::Debug for WsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("WsConfig");
+        d.field("origin_policy", &self.origin_policy)
+            .field("max_message_size", &self.max_message_size)
+            .field("max_frame_size", &self.max_frame_size)
+            .field("handshake_timeout", &self.handshake_timeout);
+        #[cfg(feature = "auth")]
+        d.field("verifier", &self.verifier.is_some());
+        d.finish()
+    }
 }
 
 impl Default for WsConfig {
@@ -65,6 +81,8 @@ impl Default for WsConfig {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             max_frame_size: DEFAULT_MAX_MESSAGE_SIZE,
             handshake_timeout: Duration::from_secs(10),
+            #[cfg(feature = "auth")]
+            verifier: None,
         }
     }
 }
@@ -99,6 +117,30 @@ impl WsConfig {
         self
     }
 
+    /// Requires an `Authorization: Bearer` token on the upgrade request, verified by
+    /// `verifier` (a JWT verifier, introspection or API keys from `mcpwire-auth`).
+    ///
+    /// An upgrade without a bearer token is refused with HTTP 401. A token that does not
+    /// verify closes the connection right after the upgrade with status 1008 (policy
+    /// violation) and the reason. Every request of an accepted connection carries the
+    /// caller (`AuthInfo`, and its principal), so scopes on tools, resources and prompts
+    /// apply as over HTTP. The connection is closed when the token expires.
+    #[cfg(feature = "auth")]
+    pub fn verifier(mut self, verifier: impl mcpwire_auth::TokenVerifier) -> Self {
+        self.verifier = Some(Arc::new(verifier));
+        self
+    }
+
+    #[cfg(feature = "auth")]
+    fn requires_token(&self) -> bool {
+        self.verifier.is_some()
+    }
+
+    #[cfg(not(feature = "auth"))]
+    fn requires_token(&self) -> bool {
+        false
+    }
+
     fn websocket_config(&self) -> WebSocketConfig {
         WebSocketConfig::default()
             .max_message_size(Some(self.max_message_size))
@@ -118,15 +160,45 @@ where
     /// reported as an error. [`serve_ws`] calls this for every connection; call it yourself
     /// to serve over another kind of stream (a TLS stream, a Unix socket).
     pub async fn accept(stream: S, config: &WsConfig) -> Result<Self, TransportError> {
+        Self::accept_with_token(stream, config)
+            .await
+            .map(|(transport, _)| transport)
+    }
+
+    /// [`accept`](Self::accept), also returning the bearer token of the upgrade request.
+    pub(crate) async fn accept_with_token(
+        stream: S,
+        config: &WsConfig,
+    ) -> Result<(Self, Option<String>), TransportError> {
         let policy = &config.origin_policy;
-        let callback = |request: &Request, response: Response| check(policy, request, response);
+        let token = std::sync::Mutex::new(None);
+        let requires_token = config.requires_token();
+        let callback = |request: &Request, response: Response| {
+            let response = check(policy, request, response)?;
+            let bearer = request
+                .headers()
+                .get(http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| {
+                    let (scheme, rest) = v.trim().split_once(' ')?;
+                    scheme
+                        .eq_ignore_ascii_case("bearer")
+                        .then(|| rest.trim().to_owned())
+                })
+                .filter(|t| !t.is_empty());
+            if requires_token && bearer.is_none() {
+                return Err(unauthorized());
+            }
+            *token.lock().unwrap() = bearer;
+            Ok(response)
+        };
         let handshake = tokio_tungstenite::accept_hdr_async_with_config(
             stream,
             callback,
             Some(config.websocket_config()),
         );
         match tokio::time::timeout(config.handshake_timeout, handshake).await {
-            Ok(Ok(ws)) => Ok(WsTransport::from_stream(ws)),
+            Ok(Ok(ws)) => Ok((WsTransport::from_stream(ws), token.lock().unwrap().take())),
             Ok(Err(tokio_tungstenite::tungstenite::Error::Io(e))) => Err(TransportError::Io(e)),
             Ok(Err(e)) => Err(TransportError::Other(Box::new(e))),
             Err(_) => Err(TransportError::Io(io::Error::new(
@@ -166,6 +238,25 @@ fn check(
         );
     }
     Ok(response)
+}
+
+fn unauthorized() -> ErrorResponse {
+    let body = "Unauthorized: send Authorization: Bearer <token>\n".to_owned();
+    let mut response = http::Response::new(None);
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer"),
+    );
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    *response.body_mut() = Some(body);
+    response
 }
 
 fn forbidden(what: &str) -> ErrorResponse {
@@ -236,7 +327,8 @@ async fn serve_connection(server: Server, tcp: TcpStream, peer: SocketAddr, conf
     if let Err(e) = tcp.set_nodelay(true) {
         tracing::debug!(%peer, "could not set TCP_NODELAY: {e}");
     }
-    let transport = match WsTransport::accept(tcp, &config).await {
+    #[cfg_attr(not(feature = "auth"), allow(unused_variables))]
+    let (transport, token) = match WsTransport::accept_with_token(tcp, &config).await {
         Ok(t) => t,
         Err(e) => {
             tracing::debug!(%peer, "WebSocket handshake failed: {e}");
@@ -244,7 +336,81 @@ async fn serve_connection(server: Server, tcp: TcpStream, peer: SocketAddr, conf
         }
     };
     tracing::debug!(%peer, "WebSocket connection opened");
+    #[cfg(feature = "auth")]
+    if let Some(verifier) = &config.verifier {
+        authenticated(server, transport, token, verifier.as_ref(), peer).await;
+        return;
+    }
     match server.serve(transport).await {
+        Ok(()) => tracing::debug!(%peer, "WebSocket connection closed"),
+        Err(e) => tracing::debug!(%peer, "WebSocket connection failed: {e}"),
+    }
+}
+
+/// Closes a connection with status 1008 (policy violation) and `reason`, then waits (at most
+/// 5 s) for the client's close reply so that it sees the reason.
+#[cfg(feature = "auth")]
+async fn close_refused(mut ws: tokio_tungstenite::WebSocketStream<TcpStream>, reason: String) {
+    use futures_util::StreamExt as _;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    // A close reason is at most 123 bytes.
+    let mut reason = reason;
+    while reason.len() > 120 {
+        reason.pop();
+    }
+    let frame = CloseFrame {
+        code: CloseCode::Policy,
+        reason: reason.into(),
+    };
+    if ws.close(Some(frame)).await.is_err() {
+        return;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+}
+
+/// Serves a connection whose upgrade carried `token`, as the caller the token names, until
+/// the client leaves or the token expires.
+#[cfg(feature = "auth")]
+async fn authenticated(
+    server: Server,
+    transport: WsTransport<TcpStream>,
+    token: Option<String>,
+    verifier: &dyn mcpwire_auth::TokenVerifier,
+    peer: SocketAddr,
+) {
+    use tower::Layer as _;
+    let verified = match token {
+        Some(t) => verifier.verify(&t).await,
+        None => Err(mcpwire_auth::VerifyError::Invalid("no bearer token".into())),
+    };
+    let auth = match verified {
+        Ok(auth) => auth,
+        Err(e) => {
+            tracing::debug!(%peer, "WebSocket token refused: {e}");
+            close_refused(transport.into_inner(), format!("invalid token: {e}")).await;
+            return;
+        }
+    };
+    let expiry = auth
+        .expires_at()
+        .and_then(|at| at.duration_since(std::time::SystemTime::now()).ok());
+    let service = mcpwire_auth::IdentityLayer::new(auth).layer(server.clone().into_service());
+    let serving = server.serve_service(service, transport);
+    let outcome = match expiry {
+        Some(left) => match tokio::time::timeout(left, serving).await {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::debug!(%peer, "WebSocket token expired; closing the connection");
+                return;
+            }
+        },
+        None => serving.await,
+    };
+    match outcome {
         Ok(()) => tracing::debug!(%peer, "WebSocket connection closed"),
         Err(e) => tracing::debug!(%peer, "WebSocket connection failed: {e}"),
     }
