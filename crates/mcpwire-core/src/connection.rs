@@ -8,11 +8,12 @@
 //! empty, so a burst of responses costs one write. A request answered without waiting never
 //! leaves the task: no spawn, no channel hop to another thread.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -261,9 +262,44 @@ pub async fn run<T: Transport>(
 ) -> Result<(), TransportError> {
     let (sink, stream) = transport.split();
     let closing = CancellationToken::new();
-    let reader = read_loop(stream, &conn, &handler, &config, &closing);
-    let writer = write_loop(sink, rx, closing.clone());
+    let outgoing = Mutex::new(Outgoing {
+        rx,
+        answers: VecDeque::new(),
+    });
+    let reader = read_loop(stream, &conn, &handler, &config, &closing, &outgoing);
+    let writer = write_loop(sink, &outgoing, closing.clone());
     join_in_order(reader, writer).await
+}
+
+/// What the writer sends: the outgoing channel, and the answers the reader produced itself.
+///
+/// An answer made on the spot does not go through the channel: that would wake the
+/// connection's own task, costing a second round of polls (and a system call) for nothing,
+/// since the writer runs right after the reader anyway. To keep the order in which messages
+/// were sent, the reader moves what the channel holds into `answers` before its answer.
+struct Outgoing {
+    rx: mpsc::UnboundedReceiver<String>,
+    answers: VecDeque<String>,
+}
+
+impl Outgoing {
+    /// Queues an answer behind everything sent before it.
+    fn answer(queue: &Mutex<Outgoing>, message: String) {
+        let mut q = queue.lock().unwrap();
+        while let Ok(earlier) = q.rx.try_recv() {
+            q.answers.push_back(earlier);
+        }
+        q.answers.push_back(message);
+    }
+
+    /// The next message, if one is waiting.
+    fn try_next(queue: &Mutex<Outgoing>) -> Option<String> {
+        let mut q = queue.lock().unwrap();
+        match q.answers.pop_front() {
+            Some(m) => Some(m),
+            None => q.rx.try_recv().ok(),
+        }
+    }
 }
 
 /// Polls `first` then `second` each time the task wakes, until both are done.
@@ -295,36 +331,44 @@ async fn read_loop<R: MessageStream>(
     handler: &Arc<dyn Handler>,
     config: &ConnectionConfig,
     closing: &CancellationToken,
+    outgoing: &Mutex<Outgoing>,
 ) -> Result<(), TransportError> {
     let mut tasks = JoinSet::new();
     // One waiter for the whole loop: a fresh one per message would lock the token's list twice.
     let mut shutdown = std::pin::pin!(conn.shutdown.cancelled());
+    let out = Out {
+        conn,
+        queue: outgoing,
+    };
     let result = loop {
+        // Checked first, as a flag: polling the waiter on every message costs more, and it
+        // is polled below whenever the loop would wait.
+        if conn.shutdown.is_cancelled() {
+            break Ok(());
+        }
         let next = tokio::select! {
             biased;
-            _ = &mut shutdown => break Ok(()),
             next = stream.recv() => next,
             // Reap finished request tasks so the set does not grow without bound.
             Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
+            _ = &mut shutdown => break Ok(()),
         };
         let text = match next {
             None => break Ok(()),
             Some(Ok(text)) => text,
             Some(Err(e)) if e.is_recoverable() => {
                 let error = ErrorObject::invalid_request(format!("Invalid Request: {e}"));
-                let _ = conn.outbound.send(jsonrpc::encode_error(None, &error));
+                out.answer(jsonrpc::encode_error(None, &error));
                 continue;
             }
             Some(Err(e)) => break Err(e),
         };
         match jsonrpc::parse_message(text) {
             Err(invalid) => {
-                let _ = conn
-                    .outbound
-                    .send(jsonrpc::encode_error(invalid.id.as_ref(), &invalid.error));
+                out.answer(jsonrpc::encode_error(invalid.id.as_ref(), &invalid.error));
             }
-            Ok(Parsed::Single(msg)) => dispatch(msg, conn, handler, &mut tasks).await,
-            Ok(Parsed::Batch(items)) => dispatch_batch(items, conn, handler, &mut tasks).await,
+            Ok(Parsed::Single(msg)) => dispatch(msg, &out, handler, &mut tasks).await,
+            Ok(Parsed::Batch(items)) => dispatch_batch(items, &out, handler, &mut tasks).await,
         }
     };
     // The peer is gone (or we were told to stop): let running requests finish, within
@@ -365,20 +409,33 @@ async fn read_loop<R: MessageStream>(
     result
 }
 
+/// Where the reader sends: answers it makes itself go to the writer directly.
+struct Out<'a> {
+    conn: &'a Arc<Connection>,
+    queue: &'a Mutex<Outgoing>,
+}
+
+impl Out<'_> {
+    fn answer(&self, message: String) {
+        Outgoing::answer(self.queue, message);
+    }
+}
+
 async fn dispatch(
     msg: Message,
-    conn: &Arc<Connection>,
+    out: &Out<'_>,
     handler: &Arc<dyn Handler>,
     tasks: &mut JoinSet<()>,
 ) {
+    let conn = out.conn;
     match msg {
         Message::Request(req) if handler.is_barrier(&req) => {
             let fut = handler.on_request(req, conn.shutdown.child_token());
             if let Some(text) = fut.await {
-                let _ = conn.outbound.send(text);
+                out.answer(text);
             }
         }
-        Message::Request(req) => start_request(req, conn, handler, tasks).await,
+        Message::Request(req) => start_request(req, out, handler, tasks).await,
         Message::Notification(n) => {
             if let Some(id) = (&*n.method == "notifications/cancelled")
                 .then(|| cancelled_id(&n))
@@ -414,10 +471,11 @@ fn cancelled_id(n: &RawNotification) -> Option<RequestId> {
 /// entry. One that waits continues as a task of its own, cancellable by id.
 async fn start_request(
     req: RawRequest,
-    conn: &Arc<Connection>,
+    out: &Out<'_>,
     handler: &Arc<dyn Handler>,
     tasks: &mut JoinSet<()>,
 ) {
+    let conn = out.conn;
     let id = req.id.clone();
     // A token of its own (not a child of the shutdown token): linking and unlinking a child
     // costs locks on every request; shutdown cancels the tokens of in-flight requests.
@@ -430,9 +488,9 @@ async fn start_request(
     })
     .await;
     match first {
-        Ok(std::task::Poll::Ready(out)) => {
-            if let Some(msg) = out {
-                let _ = conn.outbound.send(msg);
+        Ok(std::task::Poll::Ready(answer)) => {
+            if let Some(msg) = answer {
+                out.answer(msg);
             }
             return;
         }
@@ -440,7 +498,7 @@ async fn start_request(
         Err(_) => {
             tracing::error!(%id, "request handler panicked");
             let error = ErrorObject::internal("Internal error: the handler panicked");
-            let _ = conn.outbound.send(jsonrpc::encode_error(Some(&id), &error));
+            out.answer(jsonrpc::encode_error(Some(&id), &error));
             return;
         }
     }
@@ -461,10 +519,11 @@ async fn start_request(
 
 async fn dispatch_batch(
     items: Vec<Result<Message, jsonrpc::InvalidMessage>>,
-    conn: &Arc<Connection>,
+    out: &Out<'_>,
     handler: &Arc<dyn Handler>,
     tasks: &mut JoinSet<()>,
 ) {
+    let conn = out.conn;
     let mut responses: Vec<BoxFuture<'static, Option<String>>> = Vec::new();
     for item in items {
         match item {
@@ -475,7 +534,7 @@ async fn dispatch_batch(
             Ok(Message::Request(req)) => {
                 responses.push(handler.on_request(req, conn.shutdown.child_token()));
             }
-            Ok(other) => dispatch(other, conn, handler, tasks).await,
+            Ok(other) => dispatch(other, out, handler, tasks).await,
         }
     }
     if responses.is_empty() {
@@ -496,22 +555,35 @@ async fn dispatch_batch(
 
 async fn write_loop<S: MessageSink>(
     mut sink: S,
-    mut rx: mpsc::UnboundedReceiver<String>,
+    outgoing: &Mutex<Outgoing>,
     closing: CancellationToken,
 ) {
     let mut closed = std::pin::pin!(closing.cancelled());
     'outer: loop {
-        let first = tokio::select! {
-            m = rx.recv() => m,
-            _ = &mut closed => rx.try_recv().ok(),
-        };
+        let first = std::future::poll_fn(|cx| {
+            {
+                let mut q = outgoing.lock().unwrap();
+                if let Some(m) = q.answers.pop_front() {
+                    return Poll::Ready(Some(m));
+                }
+                if let Poll::Ready(m) = q.rx.poll_recv(cx) {
+                    return Poll::Ready(m);
+                }
+            }
+            // Closing: send what is queued, then stop.
+            match closed.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Outgoing::try_next(outgoing)),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await;
         let Some(first) = first else {
             break;
         };
         if sink.send(first).await.is_err() {
             break;
         }
-        while let Ok(next) = rx.try_recv() {
+        while let Some(next) = Outgoing::try_next(outgoing) {
             if sink.send(next).await.is_err() {
                 break 'outer;
             }

@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+mod scan;
+
 /// The `jsonrpc` member every message carries.
 pub const JSONRPC_VERSION: &str = "2.0";
 
@@ -230,10 +232,29 @@ impl ErrorObject {
 /// `params` and `result` are never copied out of the line they arrived in.
 #[derive(Clone)]
 pub struct RawJson {
-    // `Arc<String>`, not `Arc<str>`: wrapping a received `String` then moves it, where
-    // `Arc<str>` would copy every message once more.
-    buf: Arc<String>,
+    buf: Arc<Received>,
     range: Range<usize>,
+}
+
+/// A received text, shared by the values that are parts of it.
+struct Received {
+    // A `String`, not a `str`: wrapping a received `String` then moves it, where an
+    // `Arc<str>` would copy every message once more.
+    text: String,
+    // Where the members of the `params` object and of its `_meta` are, when the envelope
+    // parser noted them.
+    params: Option<scan::Indexed>,
+    meta: Option<scan::Indexed>,
+}
+
+impl Received {
+    fn new(text: String) -> Arc<Received> {
+        Arc::new(Received {
+            text,
+            params: None,
+            meta: None,
+        })
+    }
 }
 
 impl RawJson {
@@ -241,7 +262,7 @@ impl RawJson {
     pub fn from_string(text: String) -> Self {
         let len = text.len();
         RawJson {
-            buf: Arc::new(text),
+            buf: Received::new(text),
             range: 0..len,
         }
     }
@@ -266,9 +287,64 @@ impl RawJson {
         })
     }
 
+    /// The index of this value's members, if the envelope parser made one.
+    fn members(&self) -> Option<&scan::Members> {
+        [&self.buf.params, &self.buf.meta]
+            .into_iter()
+            .flatten()
+            .find(|(range, _)| *range == self.range)
+            .map(|(_, members)| members)
+    }
+
+    /// The value of member `key` of this object, when the envelope parser indexed its
+    /// members: `None` when it did not (parse the text instead), `Some(None)` when the object
+    /// has no such member.
+    pub(crate) fn member(&self, key: &str) -> Option<Option<RawJson>> {
+        let members = self.members()?;
+        let text = &self.buf.text;
+        Some(
+            members
+                .iter()
+                .find(|m| text[m.key()] == *key)
+                .map(|m| RawJson {
+                    buf: self.buf.clone(),
+                    range: m.value(),
+                }),
+        )
+    }
+
+    /// Like [`member`](Self::member), the member's JSON text.
+    pub(crate) fn member_text(&self, key: &str) -> Option<Option<&str>> {
+        let members = self.members()?;
+        let text = &self.buf.text;
+        Some(
+            members
+                .iter()
+                .find(|m| text[m.key()] == *key)
+                .map(|m| &text[m.value()]),
+        )
+    }
+
+    /// The keys and values of the members of `part` (a slice of this value's text, as
+    /// [`member_text`](Self::member_text) returns), when the envelope parser indexed them.
+    pub(crate) fn members_of<'s>(
+        &'s self,
+        part: &str,
+    ) -> Option<impl Iterator<Item = (&'s str, &'s str)> + 's> {
+        let text = &self.buf.text;
+        let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+        let range = start..start + part.len();
+        let members = [&self.buf.params, &self.buf.meta]
+            .into_iter()
+            .flatten()
+            .find(|(indexed, _)| *indexed == range)
+            .map(|(_, members)| members)?;
+        Some(members.iter().map(|m| (&text[m.key()], &text[m.value()])))
+    }
+
     /// The JSON text.
     pub fn get(&self) -> &str {
-        &self.buf[self.range.clone()]
+        &self.buf.text[self.range.clone()]
     }
 
     /// Parses the text into `T`.
@@ -386,8 +462,7 @@ pub fn parse_message(text: String) -> Result<Parsed, InvalidMessage> {
     if trimmed.starts_with('[') {
         return parse_batch(&text);
     }
-    let buf = Arc::new(text);
-    parse_in(&buf).map(Parsed::Single)
+    parse_in(text).map(Parsed::Single)
 }
 
 fn parse_batch(text: &str) -> Result<Parsed, InvalidMessage> {
@@ -404,10 +479,7 @@ fn parse_batch(text: &str) -> Result<Parsed, InvalidMessage> {
     Ok(Parsed::Batch(
         items
             .into_iter()
-            .map(|raw| {
-                let buf = Arc::new(raw.get().to_owned());
-                parse_in(&buf)
-            })
+            .map(|raw| parse_in(raw.get().to_owned()))
             .collect(),
     ))
 }
@@ -417,8 +489,57 @@ fn range_in(buf: &str, part: &str) -> Range<usize> {
     start..start + part.len()
 }
 
-fn parse_in(buf: &Arc<String>) -> Result<Message, InvalidMessage> {
-    let env: Envelope<'_> = match serde_json::from_str(buf) {
+/// The `id` member of a message, read.
+enum IdField {
+    Absent,
+    Null,
+    Valid(RequestId),
+    Invalid,
+}
+
+/// The members of an envelope, wherever they came from (the fast scan or `serde_json`).
+struct Parts<'a> {
+    jsonrpc: Option<&'a str>,
+    id: IdField,
+    method: Option<&'a str>,
+    params: Option<RawJson>,
+    result: Option<RawJson>,
+    error: Option<Value>,
+}
+
+fn parse_in(text: String) -> Result<Message, InvalidMessage> {
+    if let Some(env) = scan::envelope(&text) {
+        let id = match env.id {
+            scan::Id::Absent => IdField::Absent,
+            scan::Id::Null => IdField::Null,
+            scan::Id::Number(n) => IdField::Valid(RequestId::Number(n)),
+            scan::Id::Str(range) => IdField::Valid(RequestId::String(text[range].into())),
+        };
+        let (params, members, meta) = match env.params {
+            Some(p) => (Some(p.range), p.members, p.meta),
+            None => (None, None, None),
+        };
+        let buf = Arc::new(Received {
+            params: params.clone().zip(members),
+            meta,
+            text,
+        });
+        let raw = |range: Range<usize>| RawJson {
+            buf: buf.clone(),
+            range,
+        };
+        let text = &buf.text;
+        return build(Parts {
+            jsonrpc: env.jsonrpc.map(|r| &text[r]),
+            id,
+            method: env.method.map(|r| &text[r]),
+            params: params.map(raw),
+            result: env.result.map(raw),
+            error: None,
+        });
+    }
+    let buf = Received::new(text);
+    let env: Envelope<'_> = match serde_json::from_str(&buf.text) {
         Ok(env) => env,
         Err(e) if e.is_syntax() || e.is_eof() => {
             return Err(InvalidMessage {
@@ -433,32 +554,49 @@ fn parse_in(buf: &Arc<String>) -> Result<Message, InvalidMessage> {
             });
         }
     };
-    let null_id = matches!(env.id, Some(Value::Null));
     let id = match env.id {
-        None | Some(Value::Null) => None,
+        None => IdField::Absent,
+        Some(Value::Null) => IdField::Null,
         Some(v) => match RequestId::deserialize(&v) {
-            Ok(id) => Some(id),
-            Err(_) => {
-                return Err(InvalidMessage {
-                    id: None,
-                    error: ErrorObject::invalid_request(
-                        "Invalid Request: id must be a string or an integer",
-                    ),
-                });
-            }
+            Ok(id) => IdField::Valid(id),
+            Err(_) => IdField::Invalid,
         },
+    };
+    let raw = |part: &RawValue| RawJson {
+        buf: buf.clone(),
+        range: range_in(&buf.text, part.get()),
+    };
+    build(Parts {
+        jsonrpc: env.jsonrpc.as_deref(),
+        id,
+        method: env.method.as_deref(),
+        params: env.params.map(raw),
+        result: env.result.map(raw),
+        error: env.error,
+    })
+}
+
+fn build(env: Parts<'_>) -> Result<Message, InvalidMessage> {
+    let null_id = matches!(env.id, IdField::Null);
+    let id = match env.id {
+        IdField::Absent | IdField::Null => None,
+        IdField::Valid(id) => Some(id),
+        IdField::Invalid => {
+            return Err(InvalidMessage {
+                id: None,
+                error: ErrorObject::invalid_request(
+                    "Invalid Request: id must be a string or an integer",
+                ),
+            });
+        }
     };
     let invalid = |id: Option<RequestId>, msg: &'static str| InvalidMessage {
         id,
         error: ErrorObject::invalid_request(msg),
     };
-    if env.jsonrpc.as_deref() != Some(JSONRPC_VERSION) {
+    if env.jsonrpc != Some(JSONRPC_VERSION) {
         return Err(invalid(id, "Invalid Request: jsonrpc must be \"2.0\""));
     }
-    let raw = |part: &RawValue| RawJson {
-        buf: buf.clone(),
-        range: range_in(buf, part.get()),
-    };
     if let Some(method) = env.method {
         if null_id {
             return Err(invalid(None, "Invalid Request: id must not be null"));
@@ -469,7 +607,7 @@ fn parse_in(buf: &Arc<String>) -> Result<Message, InvalidMessage> {
                 "Invalid Request: a request cannot carry result or error",
             ));
         }
-        if let Some(p) = env.params {
+        if let Some(p) = &env.params {
             let first = p.get().as_bytes().first();
             if first != Some(&b'{') && first != Some(&b'[') {
                 return Err(invalid(
@@ -478,7 +616,7 @@ fn parse_in(buf: &Arc<String>) -> Result<Message, InvalidMessage> {
                 ));
             }
         }
-        let params = env.params.map(raw);
+        let params = env.params;
         let method: Box<str> = method.into();
         return Ok(match id {
             Some(id) => Message::Request(RawRequest { id, method, params }),
@@ -489,7 +627,7 @@ fn parse_in(buf: &Arc<String>) -> Result<Message, InvalidMessage> {
         (Some(result), None) => match id {
             Some(id) => Ok(Message::Response(RawResponse {
                 id: Some(id),
-                outcome: Ok(raw(result)),
+                outcome: Ok(result),
             })),
             None => Err(invalid(None, "Invalid Request: a result must carry an id")),
         },

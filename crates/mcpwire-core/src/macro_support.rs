@@ -589,22 +589,222 @@ pub fn arguments_object(
     }
 }
 
+// ---- Arguments, read in one pass. ----
+//
+// The generated code builds one slot per argument, as a list of nested pairs
+// `(slot0, (slot1, (slot2, ())))`, and `read_arguments` fills them while it reads the
+// arguments object once: no intermediate JSON map, no copy of any value. Each slot comes from
+// the `arg_tag` probe, so a type that is not an argument (reported by the `arg_check` probe)
+// gets a slot that only skips its value and adds no second error.
+
+/// The slot of an argument of type `T`: `Some` once the argument was read.
+pub struct ArgSlot<T>(Option<T>);
+
+/// The slot of an argument whose type was rejected at compile time.
+pub struct NoArgSlot<T>(PhantomData<fn() -> T>);
+
+impl<T> ArgSlot<T> {
+    /// The value read, if the argument was present.
+    pub fn into_option(self) -> Option<T> {
+        self.0
+    }
+}
+
+impl<T> NoArgSlot<T> {
+    pub fn into_option(self) -> Option<T> {
+        None
+    }
+}
+
+/// A slot that can be filled from one JSON value.
+pub trait FillArg<'de> {
+    fn fill<D: serde::Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error>;
+}
+
+impl<'de, T: serde::de::DeserializeOwned> FillArg<'de> for ArgSlot<T> {
+    fn fill<D: serde::Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error> {
+        // A repeated key replaces the earlier value, as it did in a JSON map.
+        self.0 = Some(<T as serde::Deserialize<'de>>::deserialize(d)?);
+        Ok(())
+    }
+}
+
+impl<'de, T> FillArg<'de> for NoArgSlot<T> {
+    fn fill<D: serde::Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error> {
+        <serde::de::IgnoredAny as serde::Deserialize<'de>>::deserialize(d).map(|_| ())
+    }
+}
+
+/// The slots of all arguments: `()` or `(FillArg, ArgSlots)`.
+pub trait ArgSlots<'de> {
+    /// Fills slot `index` from `d`.
+    fn fill_at<D: serde::Deserializer<'de>>(&mut self, index: usize, d: D) -> Result<(), D::Error>;
+}
+
+impl<'de> ArgSlots<'de> for () {
+    fn fill_at<D: serde::Deserializer<'de>>(&mut self, _: usize, d: D) -> Result<(), D::Error> {
+        <serde::de::IgnoredAny as serde::Deserialize<'de>>::deserialize(d).map(|_| ())
+    }
+}
+
+impl<'de, A: FillArg<'de>, B: ArgSlots<'de>> ArgSlots<'de> for (A, B) {
+    #[inline]
+    fn fill_at<D: serde::Deserializer<'de>>(&mut self, index: usize, d: D) -> Result<(), D::Error> {
+        match index {
+            0 => self.0.fill(d),
+            i => self.1.fill_at(i - 1, d),
+        }
+    }
+}
+
+/// Which argument a key names.
+struct KeySeed<'a>(&'a [&'a str]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Option<usize>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeySeed<'_> {
+    type Value = Option<usize>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an argument name")
+    }
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Option<usize>, E> {
+        Ok(self.0.iter().position(|n| *n == key))
+    }
+}
+
+struct SlotSeed<'a, S> {
+    slots: &'a mut S,
+    index: usize,
+}
+
+impl<'de, S: ArgSlots<'de>> serde::de::DeserializeSeed<'de> for SlotSeed<'_, S> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        self.slots.fill_at(self.index, d)
+    }
+}
+
+/// Reads an arguments object into slots, noting which argument a failure is about.
+struct ArgsVisitor<'a, S> {
+    names: &'a [&'a str],
+    slots: &'a mut S,
+    failed: &'a mut Option<usize>,
+}
+
+impl<'de, S: ArgSlots<'de>> serde::de::Visitor<'de> for ArgsVisitor<'_, S> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // What a JSON map says, as the arguments were once parsed into one.
+        f.write_str("a map")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(index) = map.next_key_seed(KeySeed(self.names))? {
+            match index {
+                Some(index) => {
+                    *self.failed = Some(index);
+                    map.next_value_seed(SlotSeed {
+                        slots: &mut *self.slots,
+                        index,
+                    })?;
+                    *self.failed = None;
+                }
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A deserialization error as the model reads it: `b: invalid type: ...`, without the
+/// position serde_json appends.
+fn argument_error(names: &[&str], failed: Option<usize>, e: &serde_json::Error) -> String {
+    let inner = e.to_string();
+    let inner = match inner.rfind(" at line ") {
+        Some(i) if e.line() != 0 => &inner[..i],
+        _ => &inner[..],
+    };
+    match failed.and_then(|i| names.get(i)) {
+        Some(name) => format!("{name}: {inner}"),
+        None => inner.to_owned(),
+    }
+}
+
+/// Reads the arguments of a call into `slots` (named `names`, in order) in one pass;
+/// `Err` is the message for the model. With `lenient`, arguments that fail are read again
+/// after numbers and booleans written as strings are converted where the schema wants them.
+pub fn read_arguments<S: for<'de> ArgSlots<'de>>(
+    args: &ToolArguments,
+    names: &[&str],
+    slots: &mut S,
+    lenient: Option<&JsonObject>,
+) -> Result<(), String> {
+    use serde::Deserializer as _;
+    let text = match args.raw() {
+        Some(t) if t.trim() != "null" => t,
+        _ => "{}",
+    };
+    let mut failed = None;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let strict = de
+        .deserialize_map(ArgsVisitor {
+            names,
+            slots: &mut *slots,
+            failed: &mut failed,
+        })
+        .and_then(|()| de.end());
+    let error = match strict {
+        Ok(()) => return Ok(()),
+        Err(e) => e,
+    };
+    if let Some(schema) = lenient {
+        let mut value = args.to_value();
+        if value.is_null() {
+            value = serde_json::Value::Object(JsonObject::new());
+        }
+        if crate::server::handler::coerce(&mut value, schema) {
+            let mut again = None;
+            return value
+                .deserialize_map(ArgsVisitor {
+                    names,
+                    slots,
+                    failed: &mut again,
+                })
+                .map_err(|e| argument_error(names, again, &e));
+        }
+    }
+    Err(argument_error(names, failed, &error))
+}
+
 pub struct ArgTag;
 pub struct NoArgTag;
 
 impl ArgTag {
-    /// Takes argument `name` out of `map`. A missing argument parses from `null` (so an
-    /// `Option` becomes `None`); anything else missing is reported as missing.
-    pub fn take<T: serde::de::DeserializeOwned>(
+    /// An empty slot for an argument of type `T`.
+    pub fn slot<T: serde::de::DeserializeOwned>(self) -> ArgSlot<T> {
+        ArgSlot(None)
+    }
+
+    /// The value of argument `name` when the call did not give it: what `null` parses to
+    /// (so an `Option` becomes `None`), or else an error saying it is missing.
+    pub fn missing<T: serde::de::DeserializeOwned>(self, name: &str) -> Result<T, String> {
+        serde_json::from_value(serde_json::Value::Null)
+            .map_err(|_| format!("missing required argument `{name}`"))
+    }
+
+    /// Parses the value of argument `name` (taken out of the arguments object).
+    pub fn take_value<T: serde::de::DeserializeOwned>(
         self,
-        map: &mut JsonObject,
+        value: serde_json::Value,
         name: &str,
     ) -> Result<T, String> {
-        match map.remove(name) {
-            Some(v) => serde_json::from_value(v).map_err(|e| format!("{name}: {e}")),
-            None => serde_json::from_value(serde_json::Value::Null)
-                .map_err(|_| format!("missing required argument `{name}`")),
-        }
+        serde_json::from_value(value).map_err(|e| format!("{name}: {e}"))
     }
 
     /// Parses the whole remaining object as `T` (a flattened argument struct).
@@ -637,7 +837,13 @@ impl ArgTag {
 }
 
 impl NoArgTag {
-    pub fn take<T>(self, _map: &mut JsonObject, _name: &str) -> Result<T, String> {
+    pub fn slot<T>(self) -> NoArgSlot<T> {
+        NoArgSlot(PhantomData)
+    }
+    pub fn missing<T>(self, _name: &str) -> Result<T, String> {
+        unreachable!("rejected at compile time by the arg_check probe")
+    }
+    pub fn take_value<T>(self, _value: serde_json::Value, _name: &str) -> Result<T, String> {
         unreachable!("rejected at compile time by the arg_check probe")
     }
     pub fn take_all<T>(self, _map: &mut JsonObject) -> Result<T, String> {

@@ -294,8 +294,6 @@ pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream
         .collect();
     let ctx = Ident::new("__ctx", Span::call_site());
     let mut asserts = Vec::new();
-    let mut takes = Vec::new();
-    let mut flat_take = None;
     let mut extractors = Vec::new();
     for (p, b) in params.iter().zip(&bindings) {
         let ty = &p.ty;
@@ -312,56 +310,19 @@ pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream
             use #krate::__private::{ArgCheckOk as _, ArgCheckNoSchema as _, ArgCheckNoDeserialize as _, ArgCheckNeither as _};
             (&&&&#krate::__private::Probe::<#ty>::NEW).arg_check().check::<#checked>();
         });
-        let take = if p.opts.flatten {
-            quote!((&&#krate::__private::Probe::<#ty>::NEW).arg_tag().take_all::<#ty>(&mut __map))
-        } else {
-            let wire = p.name.clone().unwrap_or_default();
-            match &p.opts.default {
-                Some(d) => quote! {
-                    match __map.remove(#wire) {
-                        ::core::option::Option::Some(__v) => {
-                            let mut __one = #krate::__private::JsonObject::new();
-                            __one.insert(::std::string::String::from(#wire), __v);
-                            (&&#krate::__private::Probe::<#ty>::NEW).arg_tag().take::<#ty>(&mut __one, #wire)
-                        }
-                        ::core::option::Option::None => ::core::result::Result::Ok(#d),
-                    }
-                },
-                None => {
-                    quote!((&&#krate::__private::Probe::<#ty>::NEW).arg_tag().take::<#ty>(&mut __map, #wire))
-                }
-            }
-        };
-        let stmt = quote! {
-            let #b: #ty = match #take {
-                ::core::result::Result::Ok(__v) => __v,
-                ::core::result::Result::Err(__m) => {
-                    return ::core::result::Result::Ok(#krate::__private::invalid_arguments(__m));
-                }
-            };
-        };
-        if p.opts.flatten {
-            flat_take = Some(stmt);
-        } else {
-            takes.push(stmt);
-        }
     }
+    let value_bindings: Vec<&Ident> = params
+        .iter()
+        .zip(&bindings)
+        .filter(|(p, _)| p.kind == Kind::Value)
+        .map(|(_, b)| b)
+        .collect();
     let parse = if values.is_empty() {
         quote!(let _ = &__args;)
+    } else if flattened.is_empty() {
+        one_pass_arguments(krate, &values, &value_bindings)
     } else {
-        quote! {
-            #[allow(unused_imports)]
-            use #krate::__private::{ArgTagYes as _, ArgTagNo as _};
-            #[allow(unused_mut)]
-            let mut __map = match #krate::__private::arguments_object(&__args, __lenient.as_deref()) {
-                ::core::result::Result::Ok(__m) => __m,
-                ::core::result::Result::Err(__m) => {
-                    return ::core::result::Result::Ok(#krate::__private::invalid_arguments(__m));
-                }
-            };
-            #(#takes)*
-            #flat_take
-        }
+        map_arguments(krate, &values, &value_bindings)
     };
 
     let call = callee.call(krate, &bindings);
@@ -463,6 +424,121 @@ pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream
         #scopes
         __def
     }}
+}
+
+/// The statement binding an argument from its slot `slot` (an `Option` of its value): the
+/// value given, else the argument's default, else what a missing argument means for its
+/// type (`None` for an `Option`, an error otherwise).
+fn bind_from(krate: &Path, p: &Param, binding: &Ident, slot: TokenStream) -> TokenStream {
+    let ty = &p.ty;
+    let wire = p.name.clone().unwrap_or_default();
+    let missing = match &p.opts.default {
+        Some(d) => quote!(#d),
+        None => quote! {
+            match (&&#krate::__private::Probe::<#ty>::NEW).arg_tag().missing::<#ty>(#wire) {
+                ::core::result::Result::Ok(__v) => __v,
+                ::core::result::Result::Err(__m) => {
+                    return ::core::result::Result::Ok(#krate::__private::invalid_arguments(__m));
+                }
+            }
+        },
+    };
+    quote! {
+        let #binding: #ty = match #slot {
+            ::core::option::Option::Some(__v) => __v,
+            ::core::option::Option::None => #missing,
+        };
+    }
+}
+
+/// Reads every argument in one pass over the arguments object, into one slot each.
+fn one_pass_arguments(krate: &Path, values: &[&Param], bindings: &[&Ident]) -> TokenStream {
+    let slots: Vec<Ident> = (0..values.len())
+        .map(|i| format_ident!("__s{}", i))
+        .collect();
+    let wires: Vec<String> = values
+        .iter()
+        .map(|p| p.name.clone().unwrap_or_default())
+        .collect();
+    // `(s0, (s1, (s2, ())))`, as an expression and as a pattern.
+    let mut nested = quote!(());
+    let mut pattern = quote!(());
+    for (p, s) in values.iter().zip(&slots).rev() {
+        let ty = &p.ty;
+        nested =
+            quote!(((&&#krate::__private::Probe::<#ty>::NEW).arg_tag().slot::<#ty>(), #nested));
+        pattern = quote!((#s, #pattern));
+    }
+    let binds = values
+        .iter()
+        .zip(bindings)
+        .zip(&slots)
+        .map(|((p, b), s)| bind_from(krate, p, b, quote!(#s.into_option())));
+    quote! {
+        #[allow(unused_imports)]
+        use #krate::__private::{ArgTagYes as _, ArgTagNo as _};
+        let mut __slots = #nested;
+        if let ::core::result::Result::Err(__m) = #krate::__private::read_arguments(
+            &__args,
+            &[#(#wires),*],
+            &mut __slots,
+            __lenient.as_deref(),
+        ) {
+            return ::core::result::Result::Ok(#krate::__private::invalid_arguments(__m));
+        }
+        let #pattern = __slots;
+        #(#binds)*
+    }
+}
+
+/// Parses the arguments into a JSON object and takes each argument out of it; what remains
+/// goes to the flattened argument.
+fn map_arguments(krate: &Path, values: &[&Param], bindings: &[&Ident]) -> TokenStream {
+    let mut takes = Vec::new();
+    let mut flat_take = None;
+    for (p, b) in values.iter().zip(bindings) {
+        let ty = &p.ty;
+        if p.opts.flatten {
+            let take = quote!((&&#krate::__private::Probe::<#ty>::NEW).arg_tag().take_all::<#ty>(&mut __map));
+            flat_take = Some(quote! {
+                let #b: #ty = match #take {
+                    ::core::result::Result::Ok(__v) => __v,
+                    ::core::result::Result::Err(__m) => {
+                        return ::core::result::Result::Ok(#krate::__private::invalid_arguments(__m));
+                    }
+                };
+            });
+            continue;
+        }
+        let wire = p.name.clone().unwrap_or_default();
+        let slot = quote! {
+            match __map.remove(#wire) {
+                ::core::option::Option::Some(__v) => {
+                    match (&&#krate::__private::Probe::<#ty>::NEW).arg_tag().take_value::<#ty>(__v, #wire) {
+                        ::core::result::Result::Ok(__v) => ::core::option::Option::Some(__v),
+                        ::core::result::Result::Err(__m) => {
+                            return ::core::result::Result::Ok(#krate::__private::invalid_arguments(__m));
+                        }
+                    }
+                }
+                ::core::option::Option::None => ::core::option::Option::None,
+            }
+        };
+        takes.push(bind_from(krate, p, b, slot));
+    }
+    quote! {
+        #[allow(unused_imports)]
+        use #krate::__private::{ArgTagYes as _, ArgTagNo as _};
+        #[allow(unused_mut)]
+        let mut __map = match #krate::__private::arguments_object(&__args, __lenient.as_deref()) {
+            ::core::result::Result::Ok(__m) => __m,
+            ::core::result::Result::Err(__m) => {
+                return ::core::result::Result::Ok(#krate::__private::invalid_arguments(__m));
+            }
+        };
+        #(#takes)*
+        #flat_take
+    }
 }
 
 /// `#[tool]` on a free function.

@@ -131,9 +131,7 @@ impl<R: AsyncRead + Unpin + Send + 'static> LineStream<R> {
                 // A last line without a terminator still counts.
                 return Ok(seen_any.then(|| std::mem::take(&mut self.partial)));
             }
-            // A plain scan: lines are short, and `memchr`'s first call detects CPU features
-            // (several `cpuid` exits in a VM), a cost every process start would pay.
-            let (chunk, consumed, done) = match available.iter().position(|b| *b == b'\n') {
+            let (chunk, consumed, done) = match find_newline(available) {
                 Some(i) => (&available[..i], i + 1, true),
                 None => (available, available.len(), false),
             };
@@ -160,6 +158,30 @@ impl<R: AsyncRead + Unpin + Send + 'static> LineStream<R> {
             }
         }
     }
+}
+
+/// Where the first newline of `bytes` is, eight bytes at a time. Not `memchr`: its first call
+/// detects CPU features (several `cpuid` exits in a VM), a cost every process start would pay.
+fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    const NEWLINES: u64 = u64::from_le_bytes([b'\n'; 8]);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let w = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?) ^ NEWLINES;
+        // The high bit of each zero byte (the lowest one flagged is exact).
+        let found = w.wrapping_sub(ONES) & !w & HIGH;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| at + i)
 }
 
 impl<R: AsyncRead + Unpin + Send + 'static> MessageStream for LineStream<R> {
@@ -493,6 +515,21 @@ mod tests {
         client.write_all(b"1}\n").await.unwrap();
         let line = stream.recv().await.unwrap().unwrap();
         assert_eq!(line, "{\"half\":1}");
+    }
+
+    #[test]
+    fn newlines_are_found_at_every_offset() {
+        for len in 0..20 {
+            for at in 0..len {
+                let mut bytes = vec![b'x'; len];
+                bytes[at] = b'\n';
+                bytes[len - 1] = b'\n';
+                assert_eq!(find_newline(&bytes), Some(at), "{bytes:?}");
+            }
+            // Bytes next to '\n' in value, and UTF-8 continuation bytes, are not newlines.
+            let none: Vec<u8> = (0..len).map(|i| [0x0b, 0x09, 0x8a, b'x'][i % 4]).collect();
+            assert_eq!(find_newline(&none), None, "{none:?}");
+        }
     }
 
     #[tokio::test]

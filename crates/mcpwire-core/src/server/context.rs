@@ -29,8 +29,8 @@ use crate::types::{
 use crate::version::{Era, ProtocolVersion};
 
 /// Everything known about a request before its handler runs: method, revision, and what
-/// the client declared. Attached to [`McpRequest`](super::McpRequest) extensions by the
-/// protocol layer.
+/// the client declared. Set on [`McpRequest::info`](super::McpRequest::info) by the protocol
+/// layer.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct RequestInfo {

@@ -12,7 +12,9 @@
 mod auth;
 mod context;
 mod extract;
+mod futures;
 pub mod handler;
+mod meta;
 pub(crate) mod mrtr;
 mod registry;
 mod router;
@@ -27,6 +29,7 @@ use std::time::Duration;
 pub use auth::{AuthInfo, InsufficientScope, TokenClaims};
 pub use context::{Principal, RequestContext, RequestInfo, State, form_schema};
 pub use extract::{Extension, SafePath, UnsafePath};
+pub use futures::{CatchPanicFuture, ProtocolFuture};
 pub use registry::{
     AnyResourceDef, Definitions, Handlers, IntoPromptDef, IntoResourceDef, IntoToolDef, PromptDef,
     RegistrationError, ResourceDef, ResourceLister, ResourceTemplateDef, ToolBuilder, ToolDef,
@@ -100,6 +103,8 @@ pub enum Cacheable {
 
 pub(crate) struct Config {
     pub(crate) info: Implementation,
+    /// `info` as JSON, for results that carry it (empty if it could not be written).
+    pub(crate) info_json: String,
     pub(crate) instructions: Option<String>,
     pub(crate) page_size: Option<usize>,
     pub(crate) state: StateMap,
@@ -178,6 +183,7 @@ impl Server {
         Server {
             shared: Arc::new(Shared {
                 config: Config {
+                    info_json: serde_json::to_string(&info).unwrap_or_default(),
                     info,
                     instructions: None,
                     page_size: None,
@@ -870,7 +876,7 @@ where
                 Ok(r) => r,
                 Err(never) => match never {},
             };
-            Some(response.encode(&id))
+            Some(response.into_message(&id))
         })
     }
 

@@ -3,7 +3,8 @@
 //! * [`CatchPanic`]: a handler that panics answers `-32603` and the server goes on.
 //! * [`Protocol`]: decides each request's revision — per-request `_meta` on 2026-07-28, the
 //!   session's `initialize` before — checks version, required `_meta` keys and the legacy
-//!   "no requests before initialize" rule, and attaches [`RequestInfo`].
+//!   "no requests before initialize" rule, and sets the request's [`RequestInfo`]
+//!   ([`McpRequest::info`]).
 //! * [`Router`]: looks the method up in a table generated from the method list and runs it.
 
 use std::borrow::Cow;
@@ -13,7 +14,6 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use futures_util::FutureExt as _;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -21,7 +21,9 @@ use tower::{Layer, Service};
 
 use super::auth::AuthInfo;
 use super::context::{ContextInner, Principal, RequestContext, RequestInfo};
+use super::futures::{CatchPanicFuture, ProtocolFuture};
 use super::handler::ToolArguments;
+use super::meta::MetaParts;
 use super::mrtr::{Binding, MrtrRound, RoundDriver, RoundOutcome};
 use super::registry::{ListKind, page};
 use super::session::{McpRequest, McpResponse, Negotiated};
@@ -53,18 +55,6 @@ pub struct CatchPanic<S> {
     inner: S,
 }
 
-fn panic_response(payload: Box<dyn std::any::Any + Send>) -> McpResponse {
-    let msg = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into());
-    tracing::error!(panic = %msg, "request handler panicked");
-    McpResponse::Error(ErrorObject::internal(
-        "Internal error: the handler panicked",
-    ))
-}
-
 impl<S> Service<McpRequest> for CatchPanic<S>
 where
     S: Service<McpRequest, Response = McpResponse, Error = Infallible>,
@@ -72,7 +62,7 @@ where
 {
     type Response = McpResponse;
     type Error = Infallible;
-    type Future = BoxFuture<'static, Result<McpResponse, Infallible>>;
+    type Future = CatchPanicFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -80,13 +70,8 @@ where
 
     fn call(&mut self, req: McpRequest) -> Self::Future {
         match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(req))) {
-            Ok(fut) => Box::pin(async move {
-                match AssertUnwindSafe(fut).catch_unwind().await {
-                    Ok(r) => r,
-                    Err(payload) => Ok(panic_response(payload)),
-                }
-            }),
-            Err(payload) => Box::pin(async move { Ok(panic_response(payload)) }),
+            Ok(fut) => CatchPanicFuture::new(fut),
+            Err(payload) => CatchPanicFuture::panicked(payload),
         }
     }
 }
@@ -128,27 +113,23 @@ where
 {
     type Response = McpResponse;
     type Error = Infallible;
-    type Future = BoxFuture<'static, Result<McpResponse, Infallible>>;
+    type Future = ProtocolFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut req: McpRequest) -> Self::Future {
-        // Take the service that was polled ready; leave a clone for the next call.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let server = self.server.clone();
-        Box::pin(async move {
-            let probed = req.extensions.remove::<ProbedMeta>().map(|p| p.0);
-            match resolve_with(&server, &req, probed) {
-                Ok(info) => {
-                    req.extensions.insert(info);
-                    inner.call(req).await
-                }
-                Err(e) => Ok(McpResponse::Error(e)),
+        // The checks need nothing to wait for: they run here, and the inner service (the
+        // one polled ready) is called at once.
+        let probed = req.extensions.remove::<ProbedMeta>().map(|p| p.0);
+        match resolve_with(&self.server, &req, probed) {
+            Ok(info) => {
+                req.info = Some(info);
+                ProtocolFuture::inner(self.inner.call(req))
             }
-        })
+            Err(e) => ProtocolFuture::refused(e),
+        }
     }
 }
 
@@ -164,6 +145,15 @@ pub fn probe_meta(params: Option<&RawJson>) -> Result<Option<RequestMeta>, Error
     let Some(p) = params else {
         return Ok(None);
     };
+    // The envelope parser noted where `_meta` is: read only that (a bad one is read again
+    // below, for the error naming the field).
+    if let Some(meta) = p.member("_meta") {
+        match meta.map(|m| m.parse::<Option<RequestMeta>>()) {
+            None => return Ok(None),
+            Some(Ok(meta)) => return Ok(meta),
+            Some(Err(_)) => {}
+        }
+    }
     let text = p.get();
     // Skip the parse when `_meta` cannot be there.
     if !text.contains("_meta") {
@@ -198,8 +188,8 @@ fn resolve_with(
     let method =
         M::from_name(&req.method).ok_or_else(|| ErrorObject::method_not_found(&req.method))?;
     let meta = match probed {
-        Some(meta) => meta,
-        None => probe_meta(req.params.as_ref())?,
+        Some(meta) => meta.map(MetaParts::from),
+        None => super::meta::read(req.params.as_ref(), &req.session)?,
     };
     let modern = meta
         .as_ref()
@@ -221,8 +211,8 @@ fn resolve_with(
         return Ok(RequestInfo {
             method,
             version,
-            client_capabilities: Arc::new(caps),
-            client_info: meta.client_info.map(Arc::new),
+            client_capabilities: caps,
+            client_info: meta.client_info,
             progress_token: meta.progress_token,
             log_level: meta.log_level,
         });
@@ -324,11 +314,11 @@ impl Service<McpRequest> for Router {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: McpRequest) -> Self::Future {
+    fn call(&mut self, mut req: McpRequest) -> Self::Future {
         let server = self.server.clone();
         Box::pin(async move {
-            let info = match req.extensions.get::<RequestInfo>() {
-                Some(info) => info.clone(),
+            let info = match req.info.take() {
+                Some(info) => info,
                 None => match resolve(&server, &req) {
                     Ok(info) => info,
                     Err(e) => return Ok(McpResponse::Error(e)),
@@ -401,6 +391,37 @@ impl Call<'_> {
             result.modern(info, hint);
         }
         McpResponse::result(&result)
+    }
+
+    /// [`finish`](Self::finish) for a tool result. When the handler set neither `resultType`
+    /// nor `_meta` (the last two members of a `CallToolResult`), they are appended to its JSON
+    /// text: the same text, without cloning the server's identity into every result.
+    fn finish_tool(&self, result: CallToolResult) -> McpResponse {
+        let config = &self.server.shared.config;
+        let info_json = config.server_info_in_results.then_some(&config.info_json);
+        if !self.modern()
+            || result.result_type.is_some()
+            || result.meta.is_some()
+            || info_json.is_some_and(|j| j.is_empty())
+        {
+            return self.finish(result, None);
+        }
+        let mut response = McpResponse::result(&result);
+        if let McpResponse::Result(text) = &mut response
+            && text.ends_with('}')
+        {
+            text.pop();
+            text.push_str(",\"resultType\":\"complete\"");
+            if let Some(info_json) = info_json {
+                text.push_str(",\"_meta\":{\"");
+                text.push_str(META_SERVER_INFO);
+                text.push_str("\":");
+                text.push_str(info_json);
+                text.push('}');
+            }
+            text.push('}');
+        }
+        response
     }
 
     fn context(&self, mrtr: Option<Arc<MrtrRound>>) -> RequestContext {
@@ -607,7 +628,8 @@ async fn route(
             if !registry.has_resources() {
                 return Err(not_offered(method));
             }
-            let p: PaginatedRequestParams = call.typed()?;
+            // Only the cursor lives on across the listers' awaits (the params are large).
+            let cursor = call.typed::<PaginatedRequestParams>()?.cursor;
             let mut all: Vec<Resource> = registry
                 .resources
                 .as_slice()
@@ -631,7 +653,7 @@ async fn route(
             let (range, next) = page(
                 ListKind::Resources,
                 all.len(),
-                p.cursor.as_deref(),
+                cursor.as_deref(),
                 server.shared.config.page_size,
             )?;
             let result = ListResourcesResult {
@@ -708,15 +730,17 @@ async fn route(
             Ok(call.finish(result, Some(Cacheable::Lists)))
         }
         M::GetPrompt => get_prompt(&call, &registry).await,
-        M::Complete => complete(&call, &registry).await,
+        // Boxed: rare, and their futures are the largest; every request's future would
+        // be as large otherwise.
+        M::Complete => Box::pin(complete(&call, &registry)).await,
         M::SetLevel => {
             let p: SetLevelRequestParams = call.typed()?;
             call.req.session.set_log_level(p.level);
             Ok(McpResponse::result(&EmptyResult::default()))
         }
-        M::SubscriptionsListen => listen(&call, &registry).await,
+        M::SubscriptionsListen => Box::pin(listen(&call, &registry)).await,
         M::GetTask | M::UpdateTask | M::CancelTask => {
-            super::tasks::dispatch(&server, &call.info, &call.req).await
+            Box::pin(super::tasks::dispatch(&server, &call.info, &call.req)).await
         }
     }
 }
@@ -767,6 +791,37 @@ struct CallToolDispatch<'a> {
     request_state: Option<String>,
 }
 
+/// The params of an ordinary `tools/call` (`name`, `arguments`, `_meta`; nothing for MRTR)
+/// from where the envelope parser found them, without parsing the params again.
+fn call_tool_fast<'a>(call: &'a Call<'_>) -> Option<(CallToolDispatch<'a>, Option<RawJson>)> {
+    let params = call.req.params.as_ref()?;
+    let (mut name, mut arguments) = (None, None);
+    for (key, value) in params.members_of(params.get())? {
+        match key {
+            "name" => name = Some(value),
+            "arguments" => arguments = Some(value),
+            "_meta" => {}
+            // Anything else (`inputResponses`, `requestState`, ...) takes the full parse.
+            _ => return None,
+        }
+    }
+    // A string without escapes; anything else takes the full parse.
+    let name = name?.strip_prefix('"')?.strip_suffix('"')?;
+    if name.contains('\\') {
+        return None;
+    }
+    let arguments = arguments
+        .filter(|a| *a != "null")
+        .and_then(|a| params.slice(a));
+    let dispatch = CallToolDispatch {
+        name: Cow::Borrowed(name),
+        arguments: None,
+        input_responses: None,
+        request_state: None,
+    };
+    Some((dispatch, arguments))
+}
+
 async fn call_tool(
     call: &Call<'_>,
     registry: &super::registry::Registry,
@@ -774,7 +829,17 @@ async fn call_tool(
     if !registry.has_tools() {
         return Err(not_offered(M::CallTool));
     }
-    let p: CallToolDispatch<'_> = call.parse()?;
+    let (p, args_raw) = match call_tool_fast(call) {
+        Some(fast) => fast,
+        None => {
+            let p: CallToolDispatch<'_> = call.parse()?;
+            let args_raw = match (p.arguments, &call.req.params) {
+                (Some(a), Some(params)) if a.get() != "null" => params.slice(a.get()),
+                _ => None,
+            };
+            (p, args_raw)
+        }
+    };
     let Some(def) = registry.tools.get(&p.name) else {
         return Err(ErrorObject::invalid_params(format!(
             "Unknown tool: {}",
@@ -782,10 +847,6 @@ async fn call_tool(
         )));
     };
     call.authorize(&def.scopes)?;
-    let args_raw = match (p.arguments, &call.req.params) {
-        (Some(a), Some(params)) if a.get() != "null" => params.slice(a.get()),
-        _ => None,
-    };
     let (name, bound_args) = (p.name.as_ref(), args_raw.clone());
     let round = call.round(
         move || {
@@ -841,7 +902,7 @@ async fn call_tool(
             });
         }
     }
-    Ok(call.finish(result, None))
+    Ok(call.finish_tool(result))
 }
 
 #[derive(Deserialize)]
@@ -1095,4 +1156,65 @@ async fn listen(
         },
     };
     Ok(McpResponse::result(&result))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_results_are_shaped_as_the_generic_path_shapes_them() {
+        let mut info = Implementation::new("shaper \"test\"", "1.0");
+        info.title = Some("A title".into());
+        for in_results in [true, false] {
+            let server = Server::new(info.clone()).server_info_in_results(in_results);
+            let (tx, _rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+            let out: Arc<dyn crate::connection::Outbound> = Arc::new(tx);
+            let session = super::super::Session::new(out.clone());
+            let req = McpRequest::new(
+                1.into(),
+                "tools/call",
+                None,
+                session,
+                out,
+                Default::default(),
+            );
+            for version in [ProtocolVersion::LATEST_LEGACY, ProtocolVersion::LATEST] {
+                let call = Call {
+                    server: &server,
+                    info: RequestInfo {
+                        method: M::CallTool,
+                        version,
+                        client_capabilities: Arc::default(),
+                        client_info: None,
+                        progress_token: None,
+                        log_level: None,
+                    },
+                    req: McpRequest::new(
+                        1.into(),
+                        "tools/call",
+                        None,
+                        req.session.clone(),
+                        req.channel.clone(),
+                        Default::default(),
+                    ),
+                };
+                let mut with_meta = CallToolResult::text("m");
+                with_meta.meta = Some(ResultMeta::default());
+                for result in [
+                    CallToolResult::text("plain"),
+                    CallToolResult::error("failed"),
+                    CallToolResult::structured(serde_json::json!({"a": 1}), "{}"),
+                    CallToolResult::success([]),
+                    with_meta,
+                ] {
+                    let id = 1.into();
+                    assert_eq!(
+                        call.finish_tool(result.clone()).into_message(&id),
+                        call.finish(result, None).into_message(&id),
+                    );
+                }
+            }
+        }
+    }
 }

@@ -7,11 +7,13 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use super::context::RequestInfo;
+use super::meta::MetaCache;
 use crate::connection::{Outbound, PendingRequests};
 use crate::jsonrpc::{self, ErrorObject, RawJson, RawResponse, RequestId};
 use crate::types::{ClientCapabilities, Implementation, LoggingLevel};
@@ -56,7 +58,6 @@ impl Negotiated {
 }
 
 struct SessionState {
-    negotiated: Option<Negotiated>,
     log_level: Option<LoggingLevel>,
     subscriptions: HashSet<String>,
 }
@@ -66,6 +67,10 @@ pub struct Session {
     id: u64,
     outbound: Arc<dyn Outbound>,
     pending: PendingRequests,
+    // Set once by the handshake and read by every request: no lock to read it.
+    negotiated: OnceLock<Negotiated>,
+    /// The client context of stateless requests, parsed last.
+    pub(crate) meta_cache: Mutex<MetaCache>,
     state: Mutex<SessionState>,
     phase: watch::Sender<Phase>,
     closed: CancellationToken,
@@ -81,8 +86,9 @@ impl Session {
             id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
             outbound,
             pending: PendingRequests::new(),
+            negotiated: OnceLock::new(),
+            meta_cache: Mutex::default(),
             state: Mutex::new(SessionState {
-                negotiated: None,
                 log_level: None,
                 subscriptions: HashSet::new(),
             }),
@@ -95,7 +101,7 @@ impl Session {
     /// transports serving legacy clients without keeping sessions).
     pub fn initialized(outbound: Arc<dyn Outbound>, negotiated: Negotiated) -> Arc<Session> {
         let s = Session::new(outbound);
-        s.state.lock().unwrap().negotiated = Some(negotiated);
+        let _ = s.negotiated.set(negotiated);
         s.phase.send_replace(Phase::Ready);
         s
     }
@@ -117,25 +123,22 @@ impl Session {
 
     /// What `initialize` negotiated, once it has been answered.
     pub fn negotiated(&self) -> Option<Negotiated> {
-        self.state.lock().unwrap().negotiated.clone()
+        self.negotiated.get().cloned()
     }
 
     pub(crate) fn begin(&self, negotiated: Negotiated) -> Result<(), ErrorObject> {
-        let mut st = self.state.lock().unwrap();
-        if st.negotiated.is_some() {
+        if self.negotiated.set(negotiated).is_err() {
             return Err(ErrorObject::invalid_request(
                 "Invalid Request: the session is already initialized",
             ));
         }
-        st.negotiated = Some(negotiated);
-        drop(st);
         self.phase.send_replace(Phase::Initializing);
         Ok(())
     }
 
     /// Records `notifications/initialized`.
     pub fn mark_ready(&self) {
-        if self.state.lock().unwrap().negotiated.is_some() {
+        if self.negotiated.get().is_some() {
             self.phase.send_replace(Phase::Ready);
         }
     }
@@ -244,6 +247,9 @@ pub struct McpRequest {
     pub channel: Arc<dyn Outbound>,
     /// Fires when the client cancels the request or goes away.
     pub cancel: CancellationToken,
+    /// What the protocol layer ([`Protocol`](super::Protocol)) worked out about the request:
+    /// its method, revision and client context. `None` until that layer ran.
+    pub info: Option<RequestInfo>,
 }
 
 impl McpRequest {
@@ -264,6 +270,7 @@ impl McpRequest {
             session,
             channel,
             cancel,
+            info: None,
         }
     }
 }
@@ -287,11 +294,21 @@ pub enum McpResponse {
     Error(ErrorObject),
 }
 
+/// About the size of the envelope around a result (`{"jsonrpc":"2.0","id":`, an integer id,
+/// `,"result":` and the closing brace).
+const ENVELOPE_ROOM: usize = 64;
+
+/// The buffer a result is serialized into: most results fit without growing it, with room
+/// left for [`McpResponse::into_message`] to add the envelope in place.
+const RESULT_CAPACITY: usize = 256;
+
 impl McpResponse {
     /// Serializes a result.
     pub fn result<T: serde::Serialize>(value: &T) -> McpResponse {
-        match serde_json::to_string(value) {
-            Ok(text) => McpResponse::Result(text),
+        let mut buf = Vec::with_capacity(RESULT_CAPACITY);
+        match serde_json::to_writer(&mut buf, value) {
+            // serde_json writes UTF-8 only.
+            Ok(()) => McpResponse::Result(String::from_utf8(buf).unwrap_or_default()),
             Err(e) => McpResponse::Error(ErrorObject::internal(format!(
                 "could not serialize the result: {e}"
             ))),
@@ -302,16 +319,57 @@ impl McpResponse {
     pub fn encode(&self, id: &RequestId) -> String {
         match self {
             McpResponse::Result(text) => {
-                let id = serde_json::to_string(id).unwrap_or_else(|_| "null".into());
-                let mut out = String::with_capacity(text.len() + id.len() + 36);
-                out.push_str("{\"jsonrpc\":\"2.0\",\"id\":");
-                out.push_str(&id);
-                out.push_str(",\"result\":");
+                let mut out = String::with_capacity(text.len() + ENVELOPE_ROOM);
+                push_result_head(&mut out, id);
                 out.push_str(text);
                 out.push('}');
                 out
             }
             McpResponse::Error(e) => jsonrpc::encode_error(Some(id), e),
+        }
+    }
+
+    /// The whole response message for request `id`, reusing the result's buffer when it has
+    /// room for the envelope (what [`result`](Self::result) leaves).
+    pub fn into_message(self, id: &RequestId) -> String {
+        match self {
+            McpResponse::Result(mut text) => {
+                let mut digits = [0u8; 20];
+                let mut small = [0u8; 64];
+                let mut owned = String::new();
+                let head = match id {
+                    // Integer ids (the usual kind) need no allocation.
+                    RequestId::Number(n) => {
+                        let parts = [
+                            RESULT_HEAD.as_bytes(),
+                            integer(*n, &mut digits),
+                            RESULT_MID.as_bytes(),
+                        ];
+                        let mut len = 0;
+                        for part in parts {
+                            small[len..len + part.len()].copy_from_slice(part);
+                            len += part.len();
+                        }
+                        std::str::from_utf8(&small[..len]).unwrap_or_default()
+                    }
+                    RequestId::String(_) => {
+                        push_result_head(&mut owned, id);
+                        &owned
+                    }
+                };
+                if text.capacity() - text.len() > head.len() {
+                    text.insert_str(0, head);
+                    text.push('}');
+                    text
+                } else {
+                    let mut out = String::with_capacity(head.len() + text.len() + 1);
+                    out.push_str(head);
+                    out.push_str(&text);
+                    out.push('}');
+                    out
+                }
+            }
+            McpResponse::Error(e) => jsonrpc::encode_error(Some(id), &e),
         }
     }
 
@@ -324,8 +382,74 @@ impl McpResponse {
     }
 }
 
+const RESULT_HEAD: &str = "{\"jsonrpc\":\"2.0\",\"id\":";
+const RESULT_MID: &str = ",\"result\":";
+
+/// `{"jsonrpc":"2.0","id":ID,"result":`.
+fn push_result_head(out: &mut String, id: &RequestId) {
+    out.push_str(RESULT_HEAD);
+    match id {
+        RequestId::Number(n) => {
+            let mut digits = [0u8; 20];
+            out.push_str(std::str::from_utf8(integer(*n, &mut digits)).unwrap_or("0"));
+        }
+        RequestId::String(_) => {
+            // A string id needs JSON escaping; serializing a string cannot fail.
+            out.push_str(&serde_json::to_string(id).unwrap_or_else(|_| "null".into()));
+        }
+    }
+    out.push_str(RESULT_MID);
+}
+
+/// `n` in decimal, written into `digits` (without going through `fmt`).
+fn integer(n: i64, digits: &mut [u8; 20]) -> &[u8] {
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        // `i64::MIN` has 19 digits: there is room for the sign.
+        at -= 1;
+        digits[at] = b'-';
+    }
+    &digits[at..]
+}
+
 impl From<ErrorObject> for McpResponse {
     fn from(e: ErrorObject) -> Self {
         McpResponse::Error(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_are_wrapped_in_their_envelope() {
+        for id in [
+            RequestId::Number(0),
+            RequestId::Number(-42),
+            RequestId::Number(i64::MIN),
+            RequestId::Number(i64::MAX),
+            RequestId::from("a \"quoted\" id"),
+        ] {
+            let expected = format!(
+                r#"{{"jsonrpc":"2.0","id":{},"result":{{"a":[1]}}}}"#,
+                serde_json::to_string(&id).unwrap()
+            );
+            let response = McpResponse::result(&serde_json::json!({"a": [1]}));
+            assert_eq!(response.encode(&id), expected);
+            assert_eq!(response.into_message(&id), expected);
+            // A result without room in front of it is copied once.
+            let tight = McpResponse::Result(String::from(r#"{"a":[1]}"#));
+            assert_eq!(tight.into_message(&id), expected);
+        }
     }
 }
