@@ -469,6 +469,8 @@ pub struct SessionMemory {
     pub deleted_kib: u64,
     /// RSS with the second batch open.
     pub reopened_kib: u64,
+    /// RSS with each further batch open (each opened after the one before was deleted).
+    pub later_kib: Vec<u64>,
 }
 
 impl SessionMemory {
@@ -482,10 +484,20 @@ impl SessionMemory {
         self.reopened_kib as i64 - self.open_kib as i64
     }
 
+    /// How much more the last batch took than the second, in KiB: growth that goes on batch
+    /// after batch is memory that is not given back. (The second batch can take a little more
+    /// than the first once: the allocator's per-thread arenas each keep what their thread
+    /// freed, and the new batch's sessions need not land on the same threads.)
+    pub fn later_growth_kib(&self) -> i64 {
+        self.later_kib
+            .last()
+            .map_or(0, |&last| last as i64 - self.reopened_kib as i64)
+    }
+
     /// One line for people.
     pub fn line(&self) -> String {
         format!(
-            "{} idle sessions: {:.0} bytes each (RSS {} -> {}); after DELETE {}; {} more: {} ({:+} KiB)",
+            "{} idle sessions: {:.0} bytes each (RSS {} -> {}); after DELETE {}; {} more: {} ({:+} KiB); {} batches later: {:+} KiB",
             self.count,
             self.per_session_bytes(),
             stats::kib(self.before_kib),
@@ -493,13 +505,18 @@ impl SessionMemory {
             stats::kib(self.deleted_kib),
             self.count,
             stats::kib(self.reopened_kib),
-            self.growth_kib()
+            self.growth_kib(),
+            self.later_kib.len(),
+            self.later_growth_kib(),
         )
     }
 }
 
+/// How many batches follow the second one in [`session_memory`].
+const LATER_BATCHES: usize = 3;
+
 /// Opens `count` legacy sessions and leaves them idle, reads the RSS of `pid`, deletes them,
-/// opens `count` more and reads it again.
+/// opens `count` more and reads it again; then does so for a few more batches.
 pub fn session_memory(url: &str, pid: u32, count: usize) -> Result<SessionMemory, String> {
     let target = Arc::new(Target::parse(url)?);
     runtime()?.block_on(async {
@@ -519,16 +536,22 @@ pub fn session_memory(url: &str, pid: u32, count: usize) -> Result<SessionMemory
         close_many(&mut conns, &first).await?;
         settle().await;
         let deleted_kib = rss()?;
-        let second = open_many(&mut conns, count).await?;
-        settle().await;
-        let reopened_kib = rss()?;
-        close_many(&mut conns, &second).await?;
+        let mut open = Vec::new();
+        for _ in 0..=LATER_BATCHES {
+            let batch = open_many(&mut conns, count).await?;
+            settle().await;
+            open.push(rss()?);
+            close_many(&mut conns, &batch).await?;
+            settle().await;
+        }
+        let reopened_kib = open.remove(0);
         Ok(SessionMemory {
             count,
             before_kib,
             open_kib,
             deleted_kib,
             reopened_kib,
+            later_kib: open,
         })
     })
 }

@@ -189,6 +189,7 @@ fn run(a: Args) -> Result<String, String> {
                     "rss_open_kib": m.open_kib,
                     "rss_deleted_kib": m.deleted_kib,
                     "rss_reopened_kib": m.reopened_kib,
+                    "rss_later_kib": m.later_kib,
                 })
                 .to_string()
             } else {
