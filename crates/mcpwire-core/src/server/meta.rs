@@ -24,13 +24,26 @@ use crate::types::{
 const MAX_CACHED: usize = 1024;
 
 /// What the protocol layer needs from a request's `_meta`.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct MetaParts<'a> {
     pub(crate) protocol_version: Option<Cow<'a, str>>,
     pub(crate) client_info: Option<Arc<Implementation>>,
     pub(crate) client_capabilities: Option<Arc<ClientCapabilities>>,
     pub(crate) progress_token: Option<ProgressToken>,
     pub(crate) log_level: Option<LoggingLevel>,
+}
+
+impl MetaParts<'_> {
+    /// The same, owning its text.
+    pub(crate) fn into_owned(self) -> MetaParts<'static> {
+        MetaParts {
+            protocol_version: self.protocol_version.map(|v| Cow::Owned(v.into_owned())),
+            client_info: self.client_info,
+            client_capabilities: self.client_capabilities,
+            progress_token: self.progress_token,
+            log_level: self.log_level,
+        }
+    }
 }
 
 impl From<RequestMeta> for MetaParts<'_> {

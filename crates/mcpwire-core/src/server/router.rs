@@ -26,7 +26,7 @@ use super::handler::ToolArguments;
 use super::meta::MetaParts;
 use super::mrtr::{Binding, MrtrRound, RoundDriver, RoundOutcome};
 use super::registry::{ListKind, page};
-use super::session::{McpRequest, McpResponse, Negotiated};
+use super::session::{McpRequest, McpResponse, Negotiated, Session};
 use super::{Cacheable, Listener, Server};
 use crate::connection::BoxFuture;
 use crate::error::Error;
@@ -169,10 +169,44 @@ fn missing_meta(key: &str) -> ErrorObject {
     ))
 }
 
-/// The `_meta` of a request as its transport already read it (with [`probe_meta`], to check
-/// it against headers), so the protocol layer does not parse it a second time.
-#[derive(Clone, Debug)]
-pub struct ProbedMeta(pub Option<RequestMeta>);
+/// The `_meta` of a request as its transport already read it (to check it against headers),
+/// so the protocol layer does not read it a second time. Put it in the request's extensions.
+#[derive(Clone, Debug, Default)]
+pub struct ProbedMeta(Option<MetaParts<'static>>);
+
+impl ProbedMeta {
+    /// Reads the `_meta` of a request's `params`. `session` is the session the request will
+    /// be dispatched on: it remembers the client context it read last, so a client that sends
+    /// the same capabilities with every request has them parsed once. A `_meta` that does not
+    /// parse is an invalid-params error naming the field.
+    pub fn read(params: Option<&RawJson>, session: &Session) -> Result<ProbedMeta, ErrorObject> {
+        super::meta::read(params, session).map(|m| ProbedMeta(m.map(MetaParts::into_owned)))
+    }
+
+    /// Whether the request carried a `_meta` object.
+    pub fn is_present(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// The protocol version the request declared (`io.modelcontextprotocol/protocolVersion`).
+    pub fn protocol_version(&self) -> Option<&str> {
+        self.0.as_ref()?.protocol_version.as_deref()
+    }
+
+    /// Whether the request declared its client capabilities
+    /// (`io.modelcontextprotocol/clientCapabilities`).
+    pub fn has_client_capabilities(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|m| m.client_capabilities.is_some())
+    }
+
+    /// Whether the request is a 2026-07-28 one by its `_meta`: it declares a protocol version
+    /// or client capabilities.
+    pub fn is_modern(&self) -> bool {
+        self.protocol_version().is_some() || self.has_client_capabilities()
+    }
+}
 
 /// Works out the revision and client context of a request, or the error refusing it.
 pub(crate) fn resolve(server: &Server, req: &McpRequest) -> Result<RequestInfo, ErrorObject> {
@@ -183,12 +217,12 @@ pub(crate) fn resolve(server: &Server, req: &McpRequest) -> Result<RequestInfo, 
 fn resolve_with(
     server: &Server,
     req: &McpRequest,
-    probed: Option<Option<RequestMeta>>,
+    probed: Option<Option<MetaParts<'static>>>,
 ) -> Result<RequestInfo, ErrorObject> {
     let method =
         M::from_name(&req.method).ok_or_else(|| ErrorObject::method_not_found(&req.method))?;
     let meta = match probed {
-        Some(meta) => meta.map(MetaParts::from),
+        Some(meta) => meta,
         None => super::meta::read(req.params.as_ref(), &req.session)?,
     };
     let modern = meta

@@ -45,7 +45,7 @@ use mcpwire_core::server::{
     AuthInfo, InsufficientScope, McpRequest, McpResponse, McpService, Negotiated, Principal,
     ProbedMeta, Server, Session,
 };
-use mcpwire_core::types::{ClientCapabilities, Implementation, RequestMeta};
+use mcpwire_core::types::{ClientCapabilities, Implementation};
 use mcpwire_core::{Era, ProtocolVersion};
 use serde::Deserialize;
 use sse_stream::{KeepAlive, Sse, SseBody};
@@ -809,13 +809,13 @@ where
                         .dispatch(r, s.core.clone(), Mode::Session(s), accepts_sse, extensions)
                         .await;
                 }
-                let meta = match mcpwire_core::server::probe_meta(r.params.as_ref()) {
+                // Read with the stateless session's cache: the session stateless requests
+                // are dispatched on.
+                let meta = match ProbedMeta::read(r.params.as_ref(), &self.stateless) {
                     Ok(m) => m,
                     Err(e) => return error_response(StatusCode::BAD_REQUEST, Some(&r.id), &e),
                 };
-                let meta_modern = meta.as_ref().is_some_and(|m| {
-                    m.protocol_version.is_some() || m.client_capabilities.is_some()
-                });
+                let meta_modern = meta.is_modern();
                 let header_modern = version_header.is_some_and(|v| {
                     ProtocolVersion::parse(v).is_none_or(|v| v.era() == Era::Modern)
                 });
@@ -879,7 +879,7 @@ where
         r: RawRequest,
         headers: &HeaderMap,
         version_header: Option<&str>,
-        meta: Option<RequestMeta>,
+        meta: ProbedMeta,
         accepts_sse: bool,
         mut extensions: http::Extensions,
     ) -> Response<ResponseBody> {
@@ -887,7 +887,6 @@ where
         let Some(version_header) = version_header else {
             return header_mismatch(&id, "the MCP-Protocol-Version header is required");
         };
-        let meta = meta.unwrap_or_default();
         let missing = |key: &str| {
             error_response(
                 StatusCode::BAD_REQUEST,
@@ -897,10 +896,10 @@ where
                 )),
             )
         };
-        let Some(meta_version) = meta.protocol_version.as_deref() else {
+        let Some(meta_version) = meta.protocol_version() else {
             return missing(mcpwire_core::types::META_PROTOCOL_VERSION);
         };
-        if meta.client_capabilities.is_none() {
+        if !meta.has_client_capabilities() {
             return missing(mcpwire_core::types::META_CLIENT_CAPABILITIES);
         }
         if meta_version != version_header {
@@ -1001,7 +1000,7 @@ where
             }
         }
         // Checked against the headers above; the protocol layer need not parse it again.
-        extensions.insert(ProbedMeta(Some(meta)));
+        extensions.insert(meta);
         let session = self.stateless.clone();
         self.dispatch(r, session, Mode::Modern, accepts_sse, extensions)
             .await
