@@ -22,6 +22,7 @@ mod events;
 mod serve;
 mod sessions;
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -584,19 +585,30 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>,
     }
 }
 
+/// What the HTTP layer reads from a request's params (to check headers, and to decide on
+/// resumability), borrowed from the body.
 #[derive(Deserialize, Default)]
-struct NameProbe {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    uri: Option<String>,
+struct NameProbe<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    uri: Option<Cow<'a, str>>,
     /// `tasks/get`, `tasks/update` and `tasks/cancel` route on the task id.
-    #[serde(rename = "taskId", default)]
-    task_id: Option<String>,
-    #[serde(default)]
-    arguments: Option<serde_json::Value>,
-    #[serde(rename = "protocolVersion", default)]
-    protocol_version: Option<String>,
+    #[serde(rename = "taskId", borrow, default)]
+    task_id: Option<Cow<'a, str>>,
+    /// Kept raw: only tools with `x-mcp-header` parameters need it parsed.
+    #[serde(borrow, default)]
+    arguments: Option<&'a serde_json::value::RawValue>,
+    #[serde(rename = "protocolVersion", borrow, default)]
+    protocol_version: Option<Cow<'a, str>>,
+}
+
+impl<'a> NameProbe<'a> {
+    fn read(params: Option<&'a mcpwire_core::jsonrpc::RawJson>) -> NameProbe<'a> {
+        params
+            .and_then(|p| serde_json::from_str(p.get()).ok())
+            .unwrap_or_default()
+    }
 }
 
 enum Mode {
@@ -961,11 +973,7 @@ where
                 | ClientRequestMethod::GetPrompt
         ) || method.is_task_method()
         {
-            let probe: NameProbe = r
-                .params
-                .as_ref()
-                .and_then(|p| p.parse().ok())
-                .unwrap_or_default();
+            let probe = NameProbe::read(r.params.as_ref());
             let body_name = if method == ClientRequestMethod::ReadResource {
                 probe.uri.as_deref()
             } else if method.is_task_method() {
@@ -1011,13 +1019,19 @@ where
     fn check_param_headers(
         &self,
         id: &RequestId,
-        probe: &NameProbe,
+        probe: &NameProbe<'_>,
         headers: &HeaderMap,
     ) -> Option<Response<ResponseBody>> {
         let tool = self.server.find_tool(probe.name.as_deref()?)?;
         let params = tool.header_params().ok()?;
-        let empty_args = serde_json::Value::Object(Default::default());
-        let args = probe.arguments.as_ref().unwrap_or(&empty_args);
+        if params.is_empty() {
+            return None;
+        }
+        let args = probe
+            .arguments
+            .and_then(|a| serde_json::from_str(a.get()).ok())
+            .unwrap_or_else(|| serde_json::Value::Object(Default::default()));
+        let args = &args;
         for p in params {
             let name = format!("{}{}", headers::PARAM_PREFIX, p.header);
             let header = headers
@@ -1081,11 +1095,7 @@ where
                 .await;
         }
         // Streams of revisions from 2025-11-25 on start with a priming event.
-        let probe: NameProbe = r
-            .params
-            .as_ref()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_default();
+        let probe = NameProbe::read(r.params.as_ref());
         let resumable = probe
             .protocol_version
             .as_deref()
