@@ -21,7 +21,7 @@ use mcpwire_benches::messages::{Era, Workload};
 use mcpwire_benches::stats::{self, Summary};
 use mcpwire_benches::stdio_load::{self, StdioRun};
 
-const USAGE: &str = "usage: bench [--quick] [--only TEXT] [--rounds N] [--bin-dir DIR] [--strict]";
+const USAGE: &str = "usage: bench [--quick] [--only TEXT] [--rounds N] [--bin-dir DIR] [--strict] [--let-cpus-sleep]";
 
 /// How long and how often each scenario runs.
 struct Plan {
@@ -682,7 +682,7 @@ fn load() -> String {
 /// depends on what else the machine did a moment before: C=1 ratios then swing from 0.6 to 2.
 /// Writing 0 to `/dev/cpu_dma_latency` (the kernel's PM QoS interface; it holds while the file
 /// stays open) makes idle CPUs poll instead, for every server alike. Without the permission the
-/// suite runs anyway and says so in its header.
+/// suite runs anyway and says so in its header; `--let-cpus-sleep` runs it without the hold.
 struct IdleLatency(Result<std::fs::File, String>);
 
 impl IdleLatency {
@@ -719,6 +719,7 @@ fn main() {
     let mut only = None;
     let mut strict = false;
     let mut rounds = None;
+    let mut hold_idle = true;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -727,6 +728,7 @@ fn main() {
             "--bin-dir" => bin_dir = args.next().map(PathBuf::from).unwrap_or(bin_dir),
             "--rounds" => rounds = args.next().and_then(|n| n.parse::<usize>().ok()),
             "--strict" => strict = true,
+            "--let-cpus-sleep" => hold_idle = false,
             _ => {
                 eprintln!("{USAGE}");
                 std::process::exit(2);
@@ -745,7 +747,11 @@ fn main() {
             std::process::exit(2);
         }
     }
-    let idle = IdleLatency::hold();
+    let idle = if hold_idle {
+        IdleLatency::hold()
+    } else {
+        IdleLatency(Err("not held (--let-cpus-sleep)".into()))
+    };
     let started = Instant::now();
     let load_before = load();
     eprintln!(
