@@ -443,10 +443,15 @@ struct Envelope<'a> {
     method: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     params: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "raw_some")]
     result: Option<&'a RawValue>,
     #[serde(default)]
     error: Option<Value>,
+}
+
+// A `"result": null` is a result (of a method that returns nothing), not a missing one.
+fn raw_some<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&'de RawValue>::deserialize(d).map(Some)
 }
 
 // Distinguishes `"id": null` (Some(Null)) from a missing id (None).
@@ -554,6 +559,13 @@ fn parse_in(text: String) -> Result<Message, InvalidMessage> {
             });
         }
     };
+    // serde reads a struct from an array too (`["2.0",1,"ping"]`): a message is an object.
+    if !buf.text.trim_start().starts_with('{') {
+        return Err(InvalidMessage {
+            id: None,
+            error: ErrorObject::invalid_request("Invalid Request: a message must be a JSON object"),
+        });
+    }
     let id = match env.id {
         None => IdField::Absent,
         Some(Value::Null) => IdField::Null,
@@ -794,6 +806,49 @@ mod tests {
             Parsed::Single(m) => m,
             Parsed::Batch(_) => panic!("batch"),
         }
+    }
+
+    #[test]
+    fn null_params_and_null_results_read_the_same_on_every_path() {
+        // `params: null` counts as no params.
+        for text in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":null}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","params" : null }"#,
+        ] {
+            let Message::Request(r) = single(text) else {
+                panic!("not a request: {text}")
+            };
+            assert!(r.params.is_none(), "{text}");
+        }
+        let Message::Notification(n) =
+            single(r#"{"jsonrpc":"2.0","method":"notifications/x","params":null}"#)
+        else {
+            panic!("not a notification")
+        };
+        assert!(n.params.is_none());
+        // `result: null` is a result.
+        let Message::Response(r) = single(r#"{"jsonrpc":"2.0","id":1,"result":null}"#) else {
+            panic!("not a response")
+        };
+        assert_eq!(r.outcome.unwrap().get(), "null");
+        // Inside a batch (each item is parsed on its own) too.
+        let Parsed::Batch(items) =
+            parse_message(r#"[{"jsonrpc":"2.0","id":2,"result":null}]"#.to_owned()).unwrap()
+        else {
+            panic!("not a batch")
+        };
+        assert!(matches!(&items[0], Ok(Message::Response(_))));
+    }
+
+    #[test]
+    fn an_array_is_not_a_message() {
+        let Parsed::Batch(items) =
+            parse_message(r#"[["2.0",1,"tools/call",{"name":"x"}]]"#.to_owned()).unwrap()
+        else {
+            panic!("not a batch")
+        };
+        let error = items[0].as_ref().unwrap_err();
+        assert_eq!(error.error.code, ErrorCode::INVALID_REQUEST);
     }
 
     #[test]

@@ -113,6 +113,8 @@ pub(super) fn envelope(text: &str) -> Option<Envelope> {
                 "jsonrpc" if env.jsonrpc.is_none() => env.jsonrpc = Some(s.plain_string()?),
                 "id" if env.id == Id::Absent => env.id = s.id()?,
                 "method" if env.method.is_none() => env.method = Some(s.plain_string()?),
+                // A `null` is read by serde_json as an absent member: left to it.
+                "params" | "result" if s.peek() == Some(b'n') => return None,
                 "params" if env.params.is_none() => {
                     let (range, members, meta) = s.object_or_value(Some("_meta"))?;
                     env.params = Some(Params {

@@ -107,8 +107,12 @@ fn fast<'a>(params: &'a RawJson, meta: &'a str, session: &Session) -> Option<Met
             }
             META_PROGRESS_TOKEN => parts.progress_token = Some(parse(text)?),
             META_LOG_LEVEL => parts.log_level = Some(parse(text)?),
-            // Other keys (`traceparent`, ...) are not the protocol layer's.
-            _ => {}
+            // Other keys (`traceparent`, ...) are not the protocol layer's, but the full parse
+            // reads them into JSON values, which refuses what the envelope scan lets through
+            // (a number out of range, a lone surrogate): check them the same way.
+            _ => {
+                serde_json::from_str::<serde_json::Value>(text).ok()?;
+            }
         }
     }
     Some(parts)
@@ -181,6 +185,8 @@ mod tests {
             r#"{"io.modelcontextprotocol/protocolVersion":7}"#,
             r#"{"io.modelcontextprotocol/clientInfo":{"name":1}}"#,
             r#"{"io.modelcontextprotocol/logLevel":"loud"}"#,
+            r#"{"progressToken":1,"traceparent":1e400}"#,
+            r#"{"progressToken":1,"traceparent":"\uDC00\uD800"}"#,
             "[]",
         ] {
             let p = params(meta);
