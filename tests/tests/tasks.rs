@@ -1017,3 +1017,62 @@ async fn a_task_answer_the_client_did_not_ask_for_is_refused() {
         "{err:?}"
     );
 }
+
+/// Runs as a task when the client supports tasks.
+#[mcpwire::tool(task = "optional")]
+async fn macro_optional(label: String) -> String {
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    format!("macro {label}")
+}
+
+/// Only runs as a task.
+#[mcpwire::tool(task = "required")]
+async fn macro_required() -> String {
+    "required done".to_owned()
+}
+
+#[tokio::test]
+async fn tool_macros_opt_in_with_the_task_option() {
+    let server = Server::new(Implementation::new("macro-tasks", "1"))
+        .tasks(fast_config())
+        .tool(macro_optional)
+        .tool(macro_required);
+    for wire in WIRES {
+        let (client, _) = connect(&server, wire, builder().tasks()).await;
+        let created = started_task(
+            client
+                .start_tool_call(
+                    "macro_optional",
+                    json!({"label": "m"}),
+                    RequestOptions::new(),
+                )
+                .await
+                .unwrap(),
+        );
+        let result = client
+            .wait_for_task(created, RequestOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(result.text_content(), "macro m", "{wire:?}");
+        let required = client.call_tool("macro_required", ()).await.unwrap();
+        assert_eq!(required.text_content(), "required done", "{wire:?}");
+
+        // Without the extension: the optional tool answers directly, the required one is
+        // refused with -32021.
+        let (plain, _) = connect(&server, wire, builder()).await;
+        let direct = plain
+            .start_tool_call(
+                "macro_optional",
+                json!({"label": "d"}),
+                RequestOptions::new(),
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(direct, ToolCall::Complete(ref r) if r.text_content() == "macro d"),
+            "{wire:?}: {direct:?}"
+        );
+        let err = plain.call_tool("macro_required", ()).await.unwrap_err();
+        assert_eq!(code_of(&err), Some(-32021), "{wire:?}");
+    }
+}

@@ -25,7 +25,7 @@ pub use crate::server::schema::{input_schema_for, output_schema_for};
 pub use crate::server::{
     AnyResourceDef, AuthInfo, Definitions, Extension, Handlers, IntoPromptDef, IntoResourceDef,
     IntoToolDef, PromptDef, RequestContext, ResourceDef, ResourceLister, ResourceTemplateDef,
-    State, TokenClaims, ToolDef,
+    State, TaskSupport, TokenClaims, ToolDef,
 };
 pub use crate::types::{
     Annotations, CallToolResult, Completion, CompletionArgument, GetPromptResult, Icon, JsonObject,

@@ -23,6 +23,7 @@ pub(crate) const KEYS: &[&str] = &[
     "lenient",
     "text",
     "scopes",
+    "task",
     "crate",
 ];
 
@@ -98,6 +99,7 @@ pub(crate) struct ToolOpts {
     lenient: bool,
     text: Option<Path>,
     scopes: Vec<LitStr>,
+    task: Option<LitStr>,
 }
 
 pub(crate) fn parse_tool_opts(tokens: TokenStream, errors: &mut Errors) -> (ToolOpts, Path) {
@@ -124,6 +126,7 @@ pub(crate) fn parse_tool_opts(tokens: TokenStream, errors: &mut Errors) -> (Tool
             "lenient" => t.lenient = o.flag(errors).unwrap_or(false),
             "text" => t.text = o.path(errors),
             "scopes" => t.scopes = o.strings(errors).unwrap_or_default(),
+            "task" => t.task = o.string(errors),
             _ => {}
         }
     }
@@ -185,6 +188,7 @@ pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream
     check_name(&name, name_span, errors);
     crate::common::check_scopes(&opts.scopes, errors);
     let scopes = crate::common::scopes_stmt(&opts.scopes);
+    let task = task_stmt(krate, opts.task.as_ref(), errors);
     let description = opts
         .description
         .as_ref()
@@ -422,8 +426,31 @@ pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream
             }),
         );
         #scopes
+        #task
         __def
     }}
+}
+
+/// The statement letting `__def` run as a task (`task = "optional"`), if asked for.
+fn task_stmt(krate: &Path, task: Option<&LitStr>, errors: &mut Errors) -> TokenStream {
+    let Some(task) = task else {
+        return TokenStream::new();
+    };
+    let support = match task.value().as_str() {
+        "forbidden" => quote!(Forbidden),
+        "optional" => quote!(Optional),
+        "required" => quote!(Required),
+        other => {
+            errors.at(
+                task.span(),
+                format!(
+                    "unknown task support `{other}`: use `task = \"optional\"` (a task when the client supports tasks), `\"required\"` (only as a task) or `\"forbidden\"`"
+                ),
+            );
+            return TokenStream::new();
+        }
+    };
+    quote!(let __def = __def.task_support(#krate::__private::TaskSupport::#support);)
 }
 
 /// The statement binding an argument from its slot `slot` (an `Option` of its value): the
