@@ -296,33 +296,32 @@ impl RawJson {
             .map(|(_, members)| members)
     }
 
+    /// Where the value of member `key` of this object is, when the envelope parser indexed
+    /// its members: `None` when it did not, `Some(None)` when the object has no such member.
+    fn member_range(&self, key: &str) -> Option<Option<Range<usize>>> {
+        let members = self.members()?;
+        let text = &self.buf.text;
+        Some(
+            members
+                .iter()
+                .find(|m| text[m.key()] == *key)
+                .map(|m| m.value()),
+        )
+    }
+
     /// The value of member `key` of this object, when the envelope parser indexed its
     /// members: `None` when it did not (parse the text instead), `Some(None)` when the object
     /// has no such member.
     pub(crate) fn member(&self, key: &str) -> Option<Option<RawJson>> {
-        let members = self.members()?;
-        let text = &self.buf.text;
-        Some(
-            members
-                .iter()
-                .find(|m| text[m.key()] == *key)
-                .map(|m| RawJson {
-                    buf: self.buf.clone(),
-                    range: m.value(),
-                }),
-        )
+        Some(self.member_range(key)?.map(|range| RawJson {
+            buf: self.buf.clone(),
+            range,
+        }))
     }
 
     /// Like [`member`](Self::member), the member's JSON text.
     pub(crate) fn member_text(&self, key: &str) -> Option<Option<&str>> {
-        let members = self.members()?;
-        let text = &self.buf.text;
-        Some(
-            members
-                .iter()
-                .find(|m| text[m.key()] == *key)
-                .map(|m| &text[m.value()]),
-        )
+        Some(self.member_range(key)?.map(|range| &self.buf.text[range]))
     }
 
     /// The keys and values of the members of `part` (a slice of this value's text, as
