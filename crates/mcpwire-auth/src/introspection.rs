@@ -13,7 +13,7 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use crate::fetch::{FetchError, HttpFetcher, HyperFetcher};
-use crate::jwt::{ConfigError, absolute_url, auth_from_claims, canonical, now_secs};
+use crate::jwt::{ConfigError, absolute_url, auth_for_audiences, canonical, now_secs};
 use crate::verifier::{TokenVerifier, VerifyError};
 
 /// The most answers kept in the cache.
@@ -192,21 +192,7 @@ impl IntrospectionVerifier {
         {
             return Err(VerifyError::WrongIssuer);
         }
-        let audiences: Vec<String> = match answer.get("aud") {
-            Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            _ => Vec::new(),
-        };
-        if !audiences
-            .iter()
-            .any(|a| self.audiences.contains(&canonical(a)))
-        {
-            return Err(VerifyError::WrongAudience);
-        }
-        auth_from_claims(answer, audiences)
+        auth_for_audiences(answer, &self.audiences)
     }
 }
 

@@ -415,21 +415,7 @@ impl JwtVerifier {
     }
 
     fn to_auth(&self, claims: JsonObject) -> Result<AuthInfo, VerifyError> {
-        let audiences: Vec<String> = match claims.get("aud") {
-            Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            _ => Vec::new(),
-        };
-        if !audiences
-            .iter()
-            .any(|a| self.config.audiences.contains(&canonical(a)))
-        {
-            return Err(VerifyError::WrongAudience);
-        }
-        auth_from_claims(claims, audiences)
+        auth_for_audiences(claims, &self.config.audiences)
     }
 }
 
@@ -457,12 +443,30 @@ fn refusal(kind: &ErrorKind) -> VerifyError {
     }
 }
 
+/// The caller described by access-token claims whose `aud` (a string or an array) names one
+/// of `accepted` (canonical resource URIs); [`VerifyError::WrongAudience`] otherwise. Used for
+/// JWTs and introspection answers alike.
+pub(crate) fn auth_for_audiences(
+    claims: JsonObject,
+    accepted: &[String],
+) -> Result<AuthInfo, VerifyError> {
+    let audiences: Vec<String> = match claims.get("aud") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if !audiences.iter().any(|a| accepted.contains(&canonical(a))) {
+        return Err(VerifyError::WrongAudience);
+    }
+    auth_from_claims(claims, audiences)
+}
+
 /// The caller described by access-token claims (`sub`, `client_id`/`azp`, `scope`/`scp`,
 /// `iss`, `exp`), used for JWTs and introspection answers alike.
-pub(crate) fn auth_from_claims(
-    claims: JsonObject,
-    audiences: Vec<String>,
-) -> Result<AuthInfo, VerifyError> {
+fn auth_from_claims(claims: JsonObject, audiences: Vec<String>) -> Result<AuthInfo, VerifyError> {
     let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
     let client_id = text("client_id").or_else(|| text("azp"));
     let subject = text("sub")

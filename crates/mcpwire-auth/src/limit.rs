@@ -136,7 +136,11 @@ impl Limiter {
         if earliest > now {
             return Err(earliest - now);
         }
-        if !tat.contains_key(principal) && tat.len() >= self.max_principals {
+        if let Some(t) = tat.get_mut(principal) {
+            *t = current + q.interval;
+            return Ok(());
+        }
+        if tat.len() >= self.max_principals {
             // Budgets that are full again carry no information: forget them.
             tat.retain(|_, t| *t > now);
         }

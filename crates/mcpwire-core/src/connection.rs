@@ -268,7 +268,9 @@ pub async fn run<T: Transport>(
     });
     let reader = read_loop(stream, &conn, &handler, &config, &closing, &outgoing);
     let writer = write_loop(sink, &outgoing, closing.clone());
-    join_in_order(reader, writer).await
+    // Biased: the reader first on every wake, so the writer sends a burst of answers at once.
+    let (result, ()) = tokio::join!(biased; reader, writer);
+    result
 }
 
 /// What the writer sends: the outgoing channel, and the answers the reader produced itself.
@@ -300,29 +302,6 @@ impl Outgoing {
             None => q.rx.try_recv().ok(),
         }
     }
-}
-
-/// Polls `first` then `second` each time the task wakes, until both are done.
-async fn join_in_order<A: Future, B: Future<Output = ()>>(first: A, second: B) -> A::Output {
-    let mut first = std::pin::pin!(first);
-    let mut second = std::pin::pin!(second);
-    let mut out = None;
-    let mut second_done = false;
-    std::future::poll_fn(|cx| {
-        if out.is_none()
-            && let std::task::Poll::Ready(v) = first.as_mut().poll(cx)
-        {
-            out = Some(v);
-        }
-        if !second_done {
-            second_done = second.as_mut().poll(cx).is_ready();
-        }
-        if second_done && let Some(v) = out.take() {
-            return std::task::Poll::Ready(v);
-        }
-        std::task::Poll::Pending
-    })
-    .await
 }
 
 async fn read_loop<R: MessageStream>(

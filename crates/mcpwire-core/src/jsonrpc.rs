@@ -289,10 +289,16 @@ impl RawJson {
 
     /// The index of this value's members, if the envelope parser made one.
     fn members(&self) -> Option<&scan::Members> {
+        self.indexed(&self.range)
+    }
+
+    /// The index of the members of the object at `range` of the text, if the envelope parser
+    /// made one.
+    fn indexed(&self, range: &Range<usize>) -> Option<&scan::Members> {
         [&self.buf.params, &self.buf.meta]
             .into_iter()
             .flatten()
-            .find(|(range, _)| *range == self.range)
+            .find(|(indexed, _)| indexed == range)
             .map(|(_, members)| members)
     }
 
@@ -332,12 +338,7 @@ impl RawJson {
     ) -> Option<impl Iterator<Item = (&'s str, &'s str)> + 's> {
         let text = &self.buf.text;
         let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
-        let range = start..start + part.len();
-        let members = [&self.buf.params, &self.buf.meta]
-            .into_iter()
-            .flatten()
-            .find(|(indexed, _)| *indexed == range)
-            .map(|(_, members)| members)?;
+        let members = self.indexed(&(start..start + part.len()))?;
         Some(members.iter().map(|m| (&text[m.key()], &text[m.value()])))
     }
 
@@ -436,26 +437,22 @@ pub struct InvalidMessage {
 struct Envelope<'a> {
     #[serde(borrow, default)]
     jsonrpc: Option<Cow<'a, str>>,
-    #[serde(default, deserialize_with = "deserialize_some")]
+    #[serde(default, deserialize_with = "present")]
     id: Option<Value>,
     #[serde(borrow, default)]
     method: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     params: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "raw_some")]
+    #[serde(borrow, default, deserialize_with = "present")]
     result: Option<&'a RawValue>,
     #[serde(default)]
     error: Option<Value>,
 }
 
-// A `"result": null` is a result (of a method that returns nothing), not a missing one.
-fn raw_some<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&'de RawValue>::deserialize(d).map(Some)
-}
-
-// Distinguishes `"id": null` (Some(Null)) from a missing id (None).
-fn deserialize_some<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
+// A member that is there, even as `null`, is `Some`: `"id": null` is not a missing id, and
+// `"result": null` is a result (of a method that returns nothing), not a missing one.
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 /// Parses one received text (a line on stdio, a body on HTTP, a frame on WebSocket).

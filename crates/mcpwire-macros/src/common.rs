@@ -629,7 +629,7 @@ pub(crate) fn named_return(sig: &syn::Signature, errors: &mut Errors) -> Type {
 }
 
 /// Checks scope names (non-empty, no spaces: RFC 6749 scope tokens), reporting at each.
-pub(crate) fn check_scopes(scopes: &[LitStr], errors: &mut Errors) {
+fn check_scopes(scopes: &[LitStr], errors: &mut Errors) {
     for s in scopes {
         let v = s.value();
         let ok = !v.is_empty()
@@ -646,8 +646,10 @@ pub(crate) fn check_scopes(scopes: &[LitStr], errors: &mut Errors) {
     }
 }
 
-/// The statement restricting `__def` to callers holding `scopes` (nothing when empty).
-pub(crate) fn scopes_stmt(scopes: &[LitStr]) -> TokenStream {
+/// The statement restricting `__def` to callers holding `scopes` (nothing when empty), after
+/// checking the scope names.
+pub(crate) fn scopes_stmt(scopes: &[LitStr], errors: &mut Errors) -> TokenStream {
+    check_scopes(scopes, errors);
     if scopes.is_empty() {
         return TokenStream::new();
     }

@@ -89,8 +89,7 @@ pub(crate) fn prompt_def(input: PromptInput<'_>, errors: &mut Errors) -> TokenSt
     let description = opt_str(description.as_deref());
     let icons = opts.icons.iter().map(LitStr::value);
     let meta = meta_tokens(krate, opts.meta.as_ref());
-    crate::common::check_scopes(&opts.scopes, errors);
-    let scopes = crate::common::scopes_stmt(&opts.scopes);
+    let scopes = crate::common::scopes_stmt(&opts.scopes, errors);
 
     let mut arguments = Vec::new();
     let mut completions = Vec::new();

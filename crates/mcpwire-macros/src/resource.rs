@@ -204,8 +204,7 @@ pub(crate) fn resource_def(input: ResourceInput<'_>, errors: &mut Errors) -> Tok
     };
     let icons = opts.icons.iter().map(LitStr::value);
     let meta = meta_tokens(krate, opts.meta.as_ref());
-    crate::common::check_scopes(&opts.scopes, errors);
-    let scopes = crate::common::scopes_stmt(&opts.scopes);
+    let scopes = crate::common::scopes_stmt(&opts.scopes, errors);
 
     let bindings: Vec<Ident> = (0..params.len())
         .map(|i| format_ident!("__p{}", i))

@@ -186,8 +186,7 @@ pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream
         .unwrap_or_else(|| sig.ident.to_string().trim_start_matches("r#").to_owned());
     let name_span = opts.name.as_ref().map_or(sig.ident.span(), LitStr::span);
     check_name(&name, name_span, errors);
-    crate::common::check_scopes(&opts.scopes, errors);
-    let scopes = crate::common::scopes_stmt(&opts.scopes);
+    let scopes = crate::common::scopes_stmt(&opts.scopes, errors);
     let task = task_stmt(krate, opts.task.as_ref(), errors);
     let description = opts
         .description
@@ -230,9 +229,6 @@ pub(crate) fn tool_def(input: ToolInput<'_>, errors: &mut Errors) -> TokenStream
                     "a flattened argument cannot be mirrored into a header: annotate one of its fields instead",
                 );
             }
-        }
-        if p.opts.complete.is_some() {
-            errors.at(p.span, "tool arguments do not complete; `complete` is for #[prompt] arguments and #[resource] variables");
         }
         if p.opts.flatten && p.opts.default.is_some() {
             errors.at(

@@ -102,13 +102,10 @@ pub(super) fn envelope(text: &str) -> Option<Envelope> {
     s.ws();
     if s.eat(b'}').is_none() {
         loop {
-            let (key, escaped) = s.string()?;
+            let (key, escaped) = s.key()?;
             if escaped {
                 return None;
             }
-            s.ws();
-            s.eat(b':')?;
-            s.ws();
             match &text[key] {
                 "jsonrpc" if env.jsonrpc.is_none() => env.jsonrpc = Some(s.plain_string()?),
                 "id" if env.id == Id::Absent => env.id = s.id()?,
@@ -347,13 +344,14 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// An object key and its colon, leaving the position at the value.
-    fn key(&mut self) -> Option<()> {
-        self.string()?;
+    /// An object key and its colon, leaving the position at the value: the key's content, and
+    /// whether it has escapes.
+    fn key(&mut self) -> Option<(Range<usize>, bool)> {
+        let key = self.string()?;
         self.ws();
         self.eat(b':')?;
         self.ws();
-        Some(())
+        Some(key)
     }
 
     /// A value; when it is an object, also the index of its members (`None` when there are
@@ -376,10 +374,7 @@ impl<'a> Scanner<'a> {
         });
         if self.eat(b'}').is_none() {
             loop {
-                let (key, escaped) = self.string()?;
-                self.ws();
-                self.eat(b':')?;
-                self.ws();
+                let (key, escaped) = self.key()?;
                 let value = if !escaped && inner == Some(&self.text[key.clone()]) {
                     let (value, members, _) = self.object_or_value(None)?;
                     nested = members.map(|m| (value.clone(), m));

@@ -34,6 +34,12 @@ pub(crate) struct MetaParts<'a> {
 }
 
 impl MetaParts<'_> {
+    /// Whether this is the `_meta` of a 2026-07-28 request: it declares a protocol version or
+    /// client capabilities.
+    pub(crate) fn is_modern(&self) -> bool {
+        self.protocol_version.is_some() || self.client_capabilities.is_some()
+    }
+
     /// The same, owning its text.
     pub(crate) fn into_owned(self) -> MetaParts<'static> {
         MetaParts {

@@ -37,7 +37,6 @@ pub use registry::{
 };
 pub use router::{
     CatchPanic, CatchPanicLayer, McpService, ProbedMeta, Protocol, ProtocolLayer, Router,
-    probe_meta,
 };
 pub use session::{McpRequest, McpResponse, Negotiated, Phase, Session};
 pub use tasks::{
@@ -382,16 +381,15 @@ impl Server {
         let Ok(named) = serde_json::from_str::<Named<'_>>(params.get()) else {
             return Ok(());
         };
-        use std::borrow::Cow;
-        let required: Option<Cow<'_, [String]>> = match (kind, named) {
+        let required: Option<&[String]> = match (kind, named) {
             ("tools/call", Named { name: Some(n), .. }) => {
-                registry.tools.get(&n).map(|t| Cow::Borrowed(&*t.scopes))
+                registry.tools.get(&n).map(|t| &*t.scopes)
             }
             ("prompts/get", Named { name: Some(n), .. }) => {
-                registry.prompts.get(&n).map(|p| Cow::Borrowed(&*p.scopes))
+                registry.prompts.get(&n).map(|p| &*p.scopes)
             }
             ("resources/read" | "resources/subscribe", Named { uri: Some(u), .. }) => {
-                registry.resource_scopes(&u).map(Cow::Borrowed)
+                registry.resource_scopes(&u)
             }
             (
                 "completion/complete",
@@ -400,15 +398,11 @@ impl Server {
                 },
             ) => serde_json::from_value::<crate::types::CompletionReference>(r)
                 .ok()
-                .and_then(|r| {
-                    registry
-                        .reference_scopes(&r)
-                        .map(|s| Cow::Owned(s.to_vec()))
-                }),
+                .and_then(|r| registry.reference_scopes(&r)),
             _ => None,
         };
         match required {
-            Some(req) => self.shared.config.scopes.check(auth, &req),
+            Some(req) => self.shared.config.scopes.check(auth, req),
             None => Ok(()),
         }
     }

@@ -292,10 +292,7 @@ impl ToolBuilder {
         if self.tool.input_schema == Tool::empty_input_schema() {
             self.tool.input_schema = input_schema_for::<A>();
         }
-        let mut def = ToolDef::new(self.tool, ToolFn::new(f));
-        def.scopes = self.scopes;
-        def.tasks = self.tasks;
-        def
+        self.handler_object(ToolFn::new(f))
     }
 }
 

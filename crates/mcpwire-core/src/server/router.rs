@@ -139,9 +139,9 @@ struct MetaProbe {
     meta: Option<RequestMeta>,
 }
 
-/// Reads the `_meta` of a request's params without parsing the rest (for transports that
-/// check it against headers before dispatch).
-pub fn probe_meta(params: Option<&RawJson>) -> Result<Option<RequestMeta>, ErrorObject> {
+/// Reads the `_meta` of a request's params without parsing the rest: the full parse behind
+/// [`ProbedMeta::read`], which also names the field of a bad `_meta` in its error.
+pub(crate) fn probe_meta(params: Option<&RawJson>) -> Result<Option<RequestMeta>, ErrorObject> {
     let Some(p) = params else {
         return Ok(None);
     };
@@ -204,7 +204,7 @@ impl ProbedMeta {
     /// Whether the request is a 2026-07-28 one by its `_meta`: it declares a protocol version
     /// or client capabilities.
     pub fn is_modern(&self) -> bool {
-        self.protocol_version().is_some() || self.has_client_capabilities()
+        self.0.as_ref().is_some_and(MetaParts::is_modern)
     }
 }
 
@@ -225,9 +225,7 @@ fn resolve_with(
         Some(meta) => meta,
         None => super::meta::read(req.params.as_ref(), &req.session)?,
     };
-    let modern = meta
-        .as_ref()
-        .is_some_and(|m| m.protocol_version.is_some() || m.client_capabilities.is_some());
+    let modern = meta.as_ref().is_some_and(MetaParts::is_modern);
     if modern {
         let meta = meta.unwrap_or_default();
         let requested = meta

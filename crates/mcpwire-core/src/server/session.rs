@@ -331,46 +331,28 @@ impl McpResponse {
 
     /// The whole response message for request `id`, reusing the result's buffer when it has
     /// room for the envelope (what [`result`](Self::result) leaves).
-    pub fn into_message(self, id: &RequestId) -> String {
-        match self {
-            McpResponse::Result(mut text) => {
-                let mut digits = [0u8; 20];
-                let mut small = [0u8; 64];
-                let mut owned = String::new();
-                let head = match id {
-                    // Integer ids (the usual kind) need no allocation.
-                    RequestId::Number(n) => {
-                        let parts = [
-                            RESULT_HEAD.as_bytes(),
-                            integer(*n, &mut digits),
-                            RESULT_MID.as_bytes(),
-                        ];
-                        let mut len = 0;
-                        for part in parts {
-                            small[len..len + part.len()].copy_from_slice(part);
-                            len += part.len();
-                        }
-                        std::str::from_utf8(&small[..len]).unwrap_or_default()
-                    }
-                    RequestId::String(_) => {
-                        push_result_head(&mut owned, id);
-                        &owned
-                    }
-                };
-                if text.capacity() - text.len() > head.len() {
-                    text.insert_str(0, head);
-                    text.push('}');
-                    text
-                } else {
-                    let mut out = String::with_capacity(head.len() + text.len() + 1);
-                    out.push_str(head);
-                    out.push_str(&text);
-                    out.push('}');
-                    out
-                }
+    pub fn into_message(mut self, id: &RequestId) -> String {
+        // An integer id (the usual kind), and room in the result's buffer: the head goes in
+        // front of the result, built on the stack. Anything else is encoded anew.
+        if let (McpResponse::Result(text), RequestId::Number(n)) = (&mut self, id) {
+            let mut digits = [0u8; 20];
+            let mut head = [0u8; 64];
+            let mut len = 0;
+            for part in [
+                RESULT_HEAD.as_bytes(),
+                integer(*n, &mut digits),
+                RESULT_MID.as_bytes(),
+            ] {
+                head[len..len + part.len()].copy_from_slice(part);
+                len += part.len();
             }
-            McpResponse::Error(e) => jsonrpc::encode_error(Some(id), &e),
+            if text.capacity() - text.len() > len {
+                text.insert_str(0, std::str::from_utf8(&head[..len]).unwrap_or_default());
+                text.push('}');
+                return std::mem::take(text);
+            }
         }
+        self.encode(id)
     }
 
     /// The error, if this is one.

@@ -551,6 +551,15 @@ struct Accept {
     sse: bool,
 }
 
+/// A POST whose headers passed the checks every POST gets, with its body.
+struct Posted {
+    headers: HeaderMap,
+    extensions: http::Extensions,
+    text: String,
+    /// Whether the client accepts an SSE response.
+    accepts_sse: bool,
+}
+
 fn accept(headers: &HeaderMap) -> Accept {
     let Some(value) = headers.get(ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Accept {
@@ -671,10 +680,7 @@ where
         }
     }
 
-    async fn read_body<B>(
-        &self,
-        req: Request<B>,
-    ) -> Result<(HeaderMap, http::Extensions, String), Response<ResponseBody>>
+    async fn read_body<B>(&self, req: Request<B>) -> Result<Posted, Response<ResponseBody>>
     where
         B: Body + Send + 'static,
         B::Data: Send,
@@ -686,9 +692,10 @@ where
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| {
+                // Compared without allocating, as `accept` does.
                 v.trim()
-                    .to_ascii_lowercase()
-                    .starts_with("application/json")
+                    .get(.."application/json".len())
+                    .is_some_and(|p| p.eq_ignore_ascii_case("application/json"))
             });
         if !ct_ok {
             return Err(error_response(
@@ -737,7 +744,12 @@ where
             }
         };
         match String::from_utf8(bytes.into()) {
-            Ok(text) => Ok((parts.headers, parts.extensions, text)),
+            Ok(text) => Ok(Posted {
+                headers: parts.headers,
+                extensions: parts.extensions,
+                text,
+                accepts_sse: accepted.sse,
+            }),
             Err(_) => Err(error_response(
                 StatusCode::BAD_REQUEST,
                 None,
@@ -752,11 +764,15 @@ where
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        let (headers, extensions, text) = match self.read_body(req).await {
+        let Posted {
+            headers,
+            extensions,
+            text,
+            accepts_sse,
+        } = match self.read_body(req).await {
             Ok(x) => x,
             Err(r) => return r,
         };
-        let accepts_sse = accept(&headers).sse;
         let Ok(session_id) = header_str(&headers, headers::SESSION_ID) else {
             return error_response(
                 StatusCode::BAD_REQUEST,
@@ -1632,7 +1648,9 @@ where
                 &ErrorObject::invalid_request("Not Found: unknown session"),
             );
         };
-        let (_, extensions, text) = match self.read_body(req).await {
+        let Posted {
+            extensions, text, ..
+        } = match self.read_body(req).await {
             Ok(x) => x,
             Err(r) => return r,
         };

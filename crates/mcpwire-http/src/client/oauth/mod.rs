@@ -249,15 +249,8 @@ impl OAuthClient {
     /// Adds the credentials to a request: the `Authorization` header, and the DPoP proof of
     /// a DPoP-bound token.
     async fn credentials(&self, request: &mut ::http::request::Parts) -> Result<(), OAuthError> {
-        let Some(header) = self.header().await? else {
+        let Some((header, dpop_token)) = self.header().await? else {
             return Ok(());
-        };
-        let dpop_token = {
-            let flow = self.inner.flow.lock().await;
-            flow.tokens
-                .as_ref()
-                .filter(|t| t.is_dpop())
-                .map(|t| t.access_token.clone())
         };
         if let (Some(token), Some(key)) = (dpop_token, self.inner.dpop.as_deref()) {
             use base64::Engine as _;
@@ -283,8 +276,9 @@ impl OAuthClient {
         Ok(())
     }
 
-    /// The header for the next request, renewing an expiring token first.
-    async fn header(&self) -> Result<Option<HeaderValue>, OAuthError> {
+    /// The `Authorization` header for the next request, renewing an expiring token first, with
+    /// the access token when it is DPoP-bound (its proof hashes it).
+    async fn header(&self) -> Result<Option<(HeaderValue, Option<String>)>, OAuthError> {
         let mut flow = self.inner.flow.lock().await;
         self.load(&mut flow).await?;
         let expiring = flow
@@ -306,16 +300,17 @@ impl OAuthClient {
                     None => Ok(false),
                 },
             };
-            match renewed {
-                Ok(true) => {}
-                Ok(false) => {}
-                Err(e) => {
-                    // The server will refuse the old token; the refusal starts a new grant.
-                    tracing::debug!(error = %e, "renewing the access token failed");
-                }
+            if let Err(e) = renewed {
+                // The server will refuse the old token; the refusal starts a new grant.
+                tracing::debug!(error = %e, "renewing the access token failed");
             }
         }
-        Ok(flow.tokens.as_ref().and_then(TokenSet::header))
+        // The header and, for a DPoP-bound token, the token its proof covers: read together,
+        // so they cannot come from two different token sets.
+        Ok(flow.tokens.as_ref().and_then(|t| {
+            let dpop = t.is_dpop().then(|| t.access_token.clone());
+            t.header().map(|h| (h, dpop))
+        }))
     }
 
     /// Handles a refusal; `true` when a new token is there to retry with.
