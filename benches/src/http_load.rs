@@ -82,7 +82,8 @@ impl HttpRun {
 pub struct Target {
     addr: SocketAddr,
     authority: HeaderValue,
-    path: String,
+    /// The request target (`/mcp`), parsed once: requests clone it.
+    path: http::Uri,
 }
 
 impl Target {
@@ -110,7 +111,10 @@ impl Target {
             addr: SocketAddr::new(ip, port),
             authority: HeaderValue::from_str(authority.as_str())
                 .map_err(|e| format!("bad host in `{url}`: {e}"))?,
-            path: uri.path().to_owned(),
+            path: uri
+                .path()
+                .parse()
+                .map_err(|e| format!("bad path in `{url}`: {e}"))?,
         })
     }
 }
@@ -159,11 +163,7 @@ impl Connection {
     ) -> Result<Reply, String> {
         let mut req = Request::new(Full::new(body));
         *req.method_mut() = method;
-        *req.uri_mut() = self
-            .target
-            .path
-            .parse()
-            .map_err(|e| format!("bad path: {e}"))?;
+        *req.uri_mut() = self.target.path.clone();
         *req.headers_mut() = headers.clone();
         req.headers_mut()
             .insert(HOST, self.target.authority.clone());
@@ -680,7 +680,7 @@ mod tests {
     fn targets_need_an_http_url_with_an_address() {
         let t = Target::parse("http://127.0.0.1:3000/mcp").unwrap();
         assert_eq!(t.addr, "127.0.0.1:3000".parse().unwrap());
-        assert_eq!(t.path, "/mcp");
+        assert_eq!(t.path.path(), "/mcp");
         assert!(Target::parse("https://127.0.0.1/mcp").is_err());
         assert!(Target::parse("http://example.com/mcp").is_err());
         assert!(Target::parse("http://localhost:1/mcp").is_ok());

@@ -299,6 +299,22 @@ enum Verify<'a> {
     JwksAt(String, &'a FakeAs),
 }
 
+/// A protected server verifying JWTs signed by `key` ("k1") and served by `fake`'s JWKS.
+async fn jwt_protected() -> (Signer, FakeAs, Protected) {
+    let key = Signer::generate("k1");
+    let fake = FakeAs::start(&[&key]).await;
+    let p = protected(
+        Verify::Jwt {
+            fake: &fake,
+            min_refresh: Duration::from_secs(30),
+        },
+        None,
+        None,
+    )
+    .await;
+    (key, fake, p)
+}
+
 async fn protected(
     verify: Verify<'_>,
     rate: Option<&RateLimitLayer>,
@@ -511,17 +527,7 @@ fn assert_invalid_token(r: &Reply, what: &str) {
 
 #[tokio::test]
 async fn metadata_is_served_at_both_well_known_paths() {
-    let key = Signer::generate("k1");
-    let fake = FakeAs::start(&[&key]).await;
-    let p = protected(
-        Verify::Jwt {
-            fake: &fake,
-            min_refresh: Duration::from_secs(30),
-        },
-        None,
-        None,
-    )
-    .await;
+    let (_key, fake, p) = jwt_protected().await;
     let base = p.url.trim_end_matches("/mcp");
     for path in [
         "/.well-known/oauth-protected-resource/mcp",
@@ -553,17 +559,7 @@ async fn metadata_is_served_at_both_well_known_paths() {
 
 #[tokio::test]
 async fn a_request_without_a_token_gets_a_challenge_a_client_can_follow() {
-    let key = Signer::generate("k1");
-    let fake = FakeAs::start(&[&key]).await;
-    let p = protected(
-        Verify::Jwt {
-            fake: &fake,
-            min_refresh: Duration::from_secs(30),
-        },
-        None,
-        None,
-    )
-    .await;
+    let (_key, fake, p) = jwt_protected().await;
     let r = call(&p.url, None, "whoami", json!({})).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let c = r.challenge().to_owned();
@@ -604,17 +600,7 @@ async fn a_request_without_a_token_gets_a_challenge_a_client_can_follow() {
 
 #[tokio::test]
 async fn expired_wrong_audience_wrong_issuer_and_forged_tokens_are_refused() {
-    let key = Signer::generate("k1");
-    let fake = FakeAs::start(&[&key]).await;
-    let p = protected(
-        Verify::Jwt {
-            fake: &fake,
-            min_refresh: Duration::from_secs(30),
-        },
-        None,
-        None,
-    )
-    .await;
+    let (key, fake, p) = jwt_protected().await;
     let good = claims(&fake.base, &p.url, "alice", "files:read");
 
     let mut expired = good.clone();
@@ -673,17 +659,7 @@ async fn expired_wrong_audience_wrong_issuer_and_forged_tokens_are_refused() {
 
 #[tokio::test]
 async fn handlers_see_the_principal_and_its_claims_by_type() {
-    let key = Signer::generate("k1");
-    let fake = FakeAs::start(&[&key]).await;
-    let p = protected(
-        Verify::Jwt {
-            fake: &fake,
-            min_refresh: Duration::from_secs(30),
-        },
-        None,
-        None,
-    )
-    .await;
+    let (key, fake, p) = jwt_protected().await;
     let token = key.sign(&claims(&fake.base, &p.url, "alice", "files:read audit"));
     let c = client(&p.url, &token).await;
     let who = within("whoami", c.call_tool("whoami", json!({})))
@@ -705,17 +681,7 @@ async fn handlers_see_the_principal_and_its_claims_by_type() {
 
 #[tokio::test]
 async fn insufficient_scope_gets_403_listing_every_required_scope() {
-    let key = Signer::generate("k1");
-    let fake = FakeAs::start(&[&key]).await;
-    let p = protected(
-        Verify::Jwt {
-            fake: &fake,
-            min_refresh: Duration::from_secs(30),
-        },
-        None,
-        None,
-    )
-    .await;
+    let (key, fake, p) = jwt_protected().await;
     let writer = key.sign(&claims(&fake.base, &p.url, "alice", "files:write"));
     let r = call(&p.url, Some(&writer), "write_file", json!({"path": "x"})).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -799,17 +765,7 @@ async fn insufficient_scope_gets_403_listing_every_required_scope() {
 
 #[tokio::test]
 async fn lists_hide_what_the_caller_may_not_use() {
-    let key = Signer::generate("k1");
-    let fake = FakeAs::start(&[&key]).await;
-    let p = protected(
-        Verify::Jwt {
-            fake: &fake,
-            min_refresh: Duration::from_secs(30),
-        },
-        None,
-        None,
-    )
-    .await;
+    let (key, fake, p) = jwt_protected().await;
     let names = |tools: Vec<Tool>| tools.into_iter().map(|t| t.name).collect::<Vec<_>>();
 
     let nobody = client(&p.url, &key.sign(&claims(&fake.base, &p.url, "eve", ""))).await;
@@ -1109,17 +1065,7 @@ async fn in_session(url: &str, token: &str, sid: &str, method: Method) -> Reply 
 
 #[tokio::test]
 async fn another_token_cannot_use_a_session() {
-    let key = Signer::generate("k1");
-    let fake = FakeAs::start(&[&key]).await;
-    let p = protected(
-        Verify::Jwt {
-            fake: &fake,
-            min_refresh: Duration::from_secs(30),
-        },
-        None,
-        None,
-    )
-    .await;
+    let (key, fake, p) = jwt_protected().await;
     let alice = key.sign(&claims(&fake.base, &p.url, "alice", "files:admin"));
     let mallory = key.sign(&claims(&fake.base, &p.url, "mallory", "files:admin"));
     let sid = open_session(&p.url, &alice).await;

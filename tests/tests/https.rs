@@ -69,9 +69,12 @@ fn trusting(cert: rustls::pki_types::CertificateDer<'static>) -> Arc<rustls::Cli
 async fn https_with_our_own_root_works_on_both_eras() {
     let (port, cert) = tls_server().await;
     let url = format!("https://localhost:{port}/mcp");
-    for mode in [
-        ConnectMode::Auto,
-        ConnectMode::Legacy(ProtocolVersion::V2025_11_25),
+    for (mode, era) in [
+        (ConnectMode::Auto, mcpwire_core::Era::Modern),
+        (
+            ConnectMode::Legacy(ProtocolVersion::V2025_11_25),
+            mcpwire_core::Era::Legacy,
+        ),
     ] {
         let config = HttpClientConfig::new(&url)
             .unwrap()
@@ -85,6 +88,7 @@ async fn https_with_our_own_root_works_on_both_eras() {
         .await
         .unwrap()
         .unwrap();
+        assert_eq!(client.protocol_version().era(), era);
         let r = tokio::time::timeout(WAIT, client.call_tool("echo", json!({"text": "over tls"})))
             .await
             .unwrap()

@@ -249,6 +249,16 @@ async fn connect(server: &Server, wire: Wire, builder: ClientBuilder) -> (Client
     (client, recorder)
 }
 
+/// Calls `tool` expecting a task handle back.
+async fn start_task(client: &Client, tool: &str, args: impl serde::Serialize) -> CreateTaskResult {
+    started_task(
+        client
+            .start_tool_call(tool, args, RequestOptions::new())
+            .await
+            .unwrap(),
+    )
+}
+
 fn started_task(call: ToolCall) -> CreateTaskResult {
     match call {
         ToolCall::Task(t) => t,
@@ -293,16 +303,7 @@ async fn a_call_becomes_a_task_that_is_polled_to_its_result() {
         );
 
         // Step by step: the call answers with a task, readable at once.
-        let created = started_task(
-            client
-                .start_tool_call(
-                    "slow",
-                    json!({"ms": 300, "label": "a"}),
-                    RequestOptions::new(),
-                )
-                .await
-                .unwrap(),
-        );
+        let created = start_task(&client, "slow", json!({"ms": 300, "label": "a"})).await;
         let t = &created.task;
         assert_eq!(t.status, TaskStatus::Working);
         assert_eq!(t.ttl_ms, Some(60_000));
@@ -360,12 +361,7 @@ async fn input_requests_are_answered_with_tasks_update() {
 
         // By hand: the task waits for input, shows the same request on every poll, and
         // resumes (without re-running the handler) once it is answered.
-        let created = started_task(
-            client
-                .start_tool_call("ask_name", json!({}), RequestOptions::new())
-                .await
-                .unwrap(),
-        );
+        let created = start_task(&client, "ask_name", json!({})).await;
         let id = created.task.task_id.clone();
         let waiting = wait_status(&client, &id, TaskStatus::InputRequired).await;
         let requests = waiting.task.input_requests.clone().expect("inputRequests");
@@ -390,12 +386,7 @@ async fn input_requests_are_answered_with_tasks_update() {
 
         // Two questions at once: answering one leaves only the other outstanding; answers
         // to unknown keys are acknowledged and ignored.
-        let created = started_task(
-            client
-                .start_tool_call("two_questions", json!({}), RequestOptions::new())
-                .await
-                .unwrap(),
-        );
+        let created = start_task(&client, "two_questions", json!({})).await;
         let id = created.task.task_id.clone();
         let both = within("two outstanding requests", async {
             loop {
@@ -458,12 +449,7 @@ async fn cancelling_stops_the_handler_and_fires_its_token() {
         let (client, recorder) = connect(&server, wire, builder().tasks()).await;
 
         // tasks/cancel: acknowledged, the handler's token fires, the task ends cancelled.
-        let created = started_task(
-            client
-                .start_tool_call("until_cancelled", json!({}), RequestOptions::new())
-                .await
-                .unwrap(),
-        );
+        let created = start_task(&client, "until_cancelled", json!({})).await;
         let id = created.task.task_id.clone();
         assert_eq!(server.running_tasks(), 1);
         client.cancel_task(&id).await.unwrap();
@@ -531,12 +517,7 @@ async fn tool_errors_complete_and_protocol_errors_fail() {
         assert_eq!(r.text_content(), "bad input");
 
         // A JSON-RPC error is a failed task carrying that error, and no result.
-        let created = started_task(
-            client
-                .start_tool_call("protocol_error", (), RequestOptions::new())
-                .await
-                .unwrap(),
-        );
+        let created = start_task(&client, "protocol_error", ()).await;
         let failed = wait_status(&client, &created.task.task_id, TaskStatus::Failed).await;
         let e = failed.task.error.clone().expect("an inlined error");
         assert_eq!(e.code, ErrorCode(-32050));
@@ -688,12 +669,7 @@ async fn tasks_expire_after_their_ttl() {
     let server = server_with(config, probe);
     let (client, recorder) = connect(&server, Wire::Memory, builder().tasks()).await;
     // A finished task stays readable for its TTL, then it is gone.
-    let created = started_task(
-        client
-            .start_tool_call("slow", json!({"ms": 10}), RequestOptions::new())
-            .await
-            .unwrap(),
-    );
+    let created = start_task(&client, "slow", json!({"ms": 10})).await;
     assert_eq!(created.task.ttl_ms, Some(1000));
     let id = created.task.task_id.clone();
     wait_status(&client, &id, TaskStatus::Completed).await;
@@ -701,12 +677,7 @@ async fn tasks_expire_after_their_ttl() {
     let err = client.get_task(&id).await.unwrap_err();
     assert_eq!(code_of(&err), Some(-32602), "{err:?}");
     // A task still running when its TTL elapses is stopped.
-    let created = started_task(
-        client
-            .start_tool_call("slow", json!({"ms": 60_000}), RequestOptions::new())
-            .await
-            .unwrap(),
-    );
+    let created = start_task(&client, "slow", json!({"ms": 60_000})).await;
     assert_eq!(server.running_tasks(), 1);
     eventually("the expired task to stop", || async {
         server.running_tasks() == 0
@@ -798,22 +769,12 @@ async fn task_ids_are_unguessable_and_bound_to_their_principal() {
 
     let mut ids = std::collections::HashSet::new();
     for _ in 0..20 {
-        let t = started_task(
-            alice
-                .start_tool_call("slow", json!({"ms": 1}), RequestOptions::new())
-                .await
-                .unwrap(),
-        );
+        let t = start_task(&alice, "slow", json!({"ms": 1})).await;
         assert_eq!(t.task.task_id.len(), 32);
         assert!(t.task.task_id.bytes().all(|b| b.is_ascii_hexdigit()));
         assert!(ids.insert(t.task.task_id.clone()), "ids repeat");
     }
-    let secret = started_task(
-        alice
-            .start_tool_call("until_cancelled", (), RequestOptions::new())
-            .await
-            .unwrap(),
-    );
+    let secret = start_task(&alice, "until_cancelled", ()).await;
     let id = secret.task.task_id.clone();
     // Bob gets exactly what he gets for an id that does not exist.
     let unknown = bob
@@ -862,12 +823,7 @@ async fn listen_streams_carry_task_status_notifications() {
     for wire in WIRES {
         let (server, _) = server();
         let (client, recorder) = connect(&server, wire, builder().tasks()).await;
-        let created = started_task(
-            client
-                .start_tool_call("until_cancelled", (), RequestOptions::new())
-                .await
-                .unwrap(),
-        );
+        let created = start_task(&client, "until_cancelled", ()).await;
         let id = created.task.task_id.clone();
         let mut sub = client
             .subscribe(
@@ -932,12 +888,7 @@ async fn over_http_task_requests_route_on_mcp_name() {
         .connect(mcpwire_http::HttpTransport::new(&url).unwrap())
         .await
         .unwrap();
-    let created = started_task(
-        client
-            .start_tool_call("until_cancelled", (), RequestOptions::new())
-            .await
-            .unwrap(),
-    );
+    let created = start_task(&client, "until_cancelled", ()).await;
     let id = created.task.task_id.clone();
     let meta = json!({
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
@@ -1039,16 +990,7 @@ async fn tool_macros_opt_in_with_the_task_option() {
         .tool(macro_required);
     for wire in WIRES {
         let (client, _) = connect(&server, wire, builder().tasks()).await;
-        let created = started_task(
-            client
-                .start_tool_call(
-                    "macro_optional",
-                    json!({"label": "m"}),
-                    RequestOptions::new(),
-                )
-                .await
-                .unwrap(),
-        );
+        let created = start_task(&client, "macro_optional", json!({"label": "m"})).await;
         let result = client
             .wait_for_task(created, RequestOptions::new())
             .await

@@ -93,9 +93,12 @@ async fn a_bad_token_closes_the_connection() {
 #[tokio::test]
 async fn a_good_token_names_the_caller_and_scopes_apply() {
     let url = start().await;
-    for mode in [
-        ConnectMode::Auto,
-        ConnectMode::Legacy(ProtocolVersion::V2025_11_25),
+    for (mode, era) in [
+        (ConnectMode::Auto, mcpwire_core::Era::Modern),
+        (
+            ConnectMode::Legacy(ProtocolVersion::V2025_11_25),
+            mcpwire_core::Era::Legacy,
+        ),
     ] {
         let transport = WsTransport::connect_with_headers(&url, bearer(KEY))
             .await
@@ -104,6 +107,7 @@ async fn a_good_token_names_the_caller_and_scopes_apply() {
             .await
             .unwrap()
             .unwrap();
+        assert_eq!(client.protocol_version().era(), era);
         let me = client.call_tool("whoami", json!({})).await.unwrap();
         assert_eq!(me.text_content(), "alice");
         let names: Vec<String> = client

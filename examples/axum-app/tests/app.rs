@@ -27,9 +27,12 @@ async fn mcp_and_other_routes_share_the_app() {
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(health.ends_with("ok"), "{health}");
 
-    for mode in [
-        ConnectMode::Auto,
-        ConnectMode::Legacy(ProtocolVersion::V2025_11_25),
+    for (mode, era) in [
+        (ConnectMode::Auto, mcpwire::Era::Modern),
+        (
+            ConnectMode::Legacy(ProtocolVersion::V2025_11_25),
+            mcpwire::Era::Legacy,
+        ),
     ] {
         let transport = HttpTransport::new(&format!("http://{addr}/mcp")).unwrap();
         let client = tokio::time::timeout(
@@ -39,6 +42,7 @@ async fn mcp_and_other_routes_share_the_app() {
         .await
         .unwrap()
         .unwrap();
+        assert_eq!(client.protocol_version().era(), era);
         let sum = client
             .call_tool("add", serde_json::json!({"a": 2, "b": 3}))
             .await
