@@ -402,8 +402,9 @@ struct OutParams {
     name: Option<String>,
     #[serde(default)]
     uri: Option<String>,
+    /// Kept raw: only tools with `x-mcp-header` parameters need it parsed.
     #[serde(default)]
-    arguments: Option<Value>,
+    arguments: Option<Box<serde_json::value::RawValue>>,
     #[serde(rename = "requestId", default)]
     request_id: Option<RequestId>,
     #[serde(rename = "taskId", default)]
@@ -679,8 +680,15 @@ impl Shared {
         let Some(tool) = self.state.lock().unwrap().tools.get(name).cloned() else {
             return;
         };
-        let empty = Value::Object(Default::default());
-        let args = params.arguments.as_ref().unwrap_or(&empty);
+        if tool.is_empty() {
+            return;
+        }
+        let args = params
+            .arguments
+            .as_ref()
+            .and_then(|a| serde_json::from_str(a.get()).ok())
+            .unwrap_or_else(|| Value::Object(Default::default()));
+        let args = &args;
         for p in tool.iter() {
             let Some(value) = headers::param_value(args, p) else {
                 continue;
